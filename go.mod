@@ -1,0 +1,3 @@
+module github.com/gisiaas/gisiaas
+
+go 1.26.8
