@@ -1,0 +1,44 @@
+# gisiaas — every set-up step a newcomer needs is a target here.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: all build test test-race bench lint proto tools clean run
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## test: everything CI runs — lint, then the race-enabled test suite.
+test: lint build
+	$(GO) test -race -count=1 ./...
+
+## bench: Go benchmarks with allocation counts; results go in docs/benchmarks.md.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## lint: gofmt, go vet and staticcheck must be clean.
+lint: tools
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+tools: $(BIN)/staticcheck
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## proto: regenerate the plugin protocol's Go code with pinned tool versions.
+proto:
+	bash scripts/gen-proto.sh
+
+## run: serve the API (arrives with the HTTP API issue).
+run:
+	@echo "make run arrives with the HTTP API (issue 5); until then: make test" >&2; exit 2
+
+clean:
+	rm -rf $(BIN)
