@@ -1,0 +1,54 @@
+package adapter
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// ErrorBody is the error shape of SPEC A.0.3, the billing manual's:
+// {"error": {"code": 404, "title": "Not Found", "message": "..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody.
+type ErrorDetail struct {
+	Code    int    `json:"code"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+}
+
+// titles overrides http.StatusText where the kind says more than the status.
+var titles = map[core.Kind]string{
+	core.QuotaExceeded: "Quota Exceeded",
+}
+
+// ErrorFor builds the body for err: its kind decides the status (one status
+// per kind on every driver); an unclassified error is a 500 whose message
+// does not leak internals.
+func ErrorFor(err error) ErrorBody {
+	kind := core.KindOf(err)
+	status := kind.HTTPStatus()
+	title := titles[kind]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	msg := core.MessageOf(err)
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		msg = "internal error"
+	}
+	return ErrorBody{Error: ErrorDetail{Code: status, Title: title, Message: msg}}
+}
+
+// WriteError writes err as an A.0.3 body with its status.
+func WriteError(w http.ResponseWriter, err error) {
+	body := ErrorFor(err)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(body.Error.Code)
+	_ = json.NewEncoder(w).Encode(body)
+}
