@@ -224,7 +224,6 @@ func (r *ServerCreate) Validate() error {
 	if err := ValidateID("flavor_id", r.FlavorID); err != nil {
 		return err
 	}
-	bootsFromVolume := false
 	for i, b := range r.BlockDevices {
 		f := fmt.Sprintf("block_devices[%d]", i)
 		switch b.SourceType {
@@ -240,12 +239,11 @@ func (r *ServerCreate) Validate() error {
 				return err
 			}
 		}
-		if i == 0 && b.SourceType == SourceVolume {
-			bootsFromVolume = true
-		}
 	}
-	if r.ImageID == "" && !bootsFromVolume {
-		return invalid("image_id", "is required unless the first block device is a volume")
+	// Without an image the first block device (a volume, or a new volume
+	// from an image or snapshot) is the boot disk, as in Nova.
+	if r.ImageID == "" && len(r.BlockDevices) == 0 {
+		return invalid("image_id", "is required unless a block device is the boot disk")
 	}
 	if r.ImageID != "" {
 		if err := ValidateID("image_id", r.ImageID); err != nil {

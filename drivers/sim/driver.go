@@ -19,10 +19,6 @@ const Version = "0.1.0"
 // Driver is a simulated cloud. It is safe for concurrent use: one mutex
 // guards the whole state, as one control plane would.
 type Driver struct {
-	// TEMPORARY while the services are written: removed once every
-	// operation is implemented, so the compiler proves the set complete.
-	core.Unimplemented
-
 	mu      sync.Mutex
 	cfg     Config
 	clock   Clock

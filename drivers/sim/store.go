@@ -40,6 +40,9 @@ type state struct {
 	Tokens map[string]string `json:"tokens,omitempty"`
 	// Pending are scheduled transitions, resumed after a restart.
 	Pending map[string]pending `json:"pending,omitempty"`
+	// Notes keep what a pending transition needs to finish ("migrate/<id>"
+	// is the target host), so that it survives a restart too.
+	Notes map[string]string `json:"notes,omitempty"`
 	// Events is the retained log, oldest first.
 	Events []core.Event `json:"events"`
 }
@@ -70,6 +73,7 @@ func newState() *state {
 		Quotas:         map[string]Quota{},
 		Tokens:         map[string]string{},
 		Pending:        map[string]pending{},
+		Notes:          map[string]string{},
 	}
 }
 
