@@ -583,7 +583,8 @@ func TestFloatingIP_B3_2_3_Server(t *testing.T) {
 		if got.Status != core.NetDown || got.PortID != "" || got.FixedIP != "" || got.PortDetails != nil {
 			t.Fatalf("floating IP after server delete: %+v", got)
 		}
-		netWantEvents(t, d, f.ID, netEv("", "DOWN"), netEv("DOWN", "ACTIVE"), netEv("ACTIVE", "DOWN"), netEv("DOWN", "ACTIVE"), netEv("ACTIVE", "DOWN"))
+		// Created associated (ACTIVE); moving ports keeps it ACTIVE; then dissociate, associate, server purge.
+		netWantEvents(t, d, f.ID, netEv("", "ACTIVE"), netEv("ACTIVE", "DOWN"), netEv("DOWN", "ACTIVE"), netEv("ACTIVE", "DOWN"))
 		// The address stays allocated to the project and can be reused.
 		if _, err := d.UpdateFloatingIP(ctx, f.ID, core.FloatingIPUpdate{PortID: p1.ID}); err != nil {
 			t.Fatal(err)
