@@ -29,7 +29,8 @@ type Config struct {
 	// SoftDeleteReclaim > 0 makes a deleted server SOFT_DELETED for that long
 	// before it is purged, as Nova's reclaim_instance_interval does.
 	SoftDeleteReclaim Duration `json:"soft_delete_reclaim,omitempty"`
-	// EventRetention is how many events Watch can replay.
+	// EventRetention is how many events Watch can replay at least (up to a
+	// quarter more are kept between trims).
 	EventRetention int `json:"event_retention,omitempty"`
 	// VolumeTypes are the volume types; the first is the default.
 	VolumeTypes []string `json:"volume_types,omitempty"`

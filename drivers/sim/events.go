@@ -25,7 +25,9 @@ func (d *Driver) emit(typ core.ResourceType, id string, m core.Meta, from, to st
 		Attributes:   attrs,
 		Time:         d.now(),
 	})
-	if over := len(d.st.Events) - d.cfg.EventRetention; over > 0 {
+	// Trim in steps of a quarter of the retention, so an event costs O(1)
+	// amortized rather than a copy of the whole log.
+	if over := len(d.st.Events) - d.cfg.EventRetention; over > 0 && over >= max(1, d.cfg.EventRetention/4) {
 		d.st.Events = append(d.st.Events[:0:0], d.st.Events[over:]...)
 	}
 	if !d.closed {
