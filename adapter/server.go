@@ -1,0 +1,122 @@
+package adapter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gisiaas/gisiaas/adapter/identity"
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// MaxBodyBytes bounds every JSON request body, so rejecting junk stays cheap.
+const MaxBodyBytes = 1 << 20
+
+// Config is what the HTTP API is built from.
+type Config struct {
+	Identity *identity.Service
+}
+
+// Server is the HTTP API.
+type Server struct {
+	echo *echo.Echo
+	ids  *identity.Service
+}
+
+// NewServer builds the HTTP API. Every response carries X-Request-Id and
+// every error the A.0.3 body.
+func NewServer(cfg Config) *Server {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		WriteError(c.Response(), fromEcho(err))
+	}
+	e.Pre(echo.WrapMiddleware(RequestID))
+	s := &Server{echo: e, ids: cfg.Identity}
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	s.echo.POST("/v3/auth/tokens", s.createToken)
+	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated)
+	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated)
+}
+
+// fromEcho turns echo's own errors (no route, wrong method, too large)
+// into kinds, so they get the A.0.3 body too.
+func fromEcho(err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg := fmt.Sprint(he.Message)
+		switch he.Code {
+		case http.StatusMethodNotAllowed:
+			return &core.Error{Kind: core.InvalidArgument, Message: "method not allowed: " + msg}
+		case http.StatusRequestEntityTooLarge:
+			return &core.Error{Kind: core.InvalidArgument, Message: fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
+		}
+		return &core.Error{Kind: core.KindFromHTTPStatus(he.Code), Message: msg}
+	}
+	return err
+}
+
+
+// authenticated requires a valid X-Auth-Token (SPEC A.0.2).
+func (s *Server) authenticated(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := c.Request().Header.Get("X-Auth-Token")
+		if tok == "" {
+			return core.Errorf(core.Unauthenticated, "X-Auth-Token is required")
+		}
+		who, err := s.ids.ValidateToken(c.Request().Context(), tok)
+		if err != nil {
+			return err
+		}
+		c.Set("identity", &who)
+		return next(c)
+	}
+}
+
+// decodeJSON reads a bounded JSON body into v, refusing unknown fields,
+// wrong types and trailing data with a message naming the problem.
+func decodeJSON(c echo.Context, v any) error {
+	r := c.Request()
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return core.Errorf(core.InvalidArgument, "Content-Type must be application/json, not %q", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var big *http.MaxBytesError
+		switch {
+		case errors.As(err, &big):
+			return core.Errorf(core.InvalidArgument, "request body is larger than %d bytes", MaxBodyBytes)
+		case errors.As(err, &syn):
+			return core.Errorf(core.InvalidArgument, "malformed JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ):
+			return core.Errorf(core.InvalidArgument, "%s: must be %s, not %s", typ.Field, typ.Type, typ.Value)
+		case errors.Is(err, io.EOF):
+			return core.Errorf(core.InvalidArgument, "request body is empty")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return core.Errorf(core.InvalidArgument, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return core.Errorf(core.InvalidArgument, "malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return core.Errorf(core.InvalidArgument, "request body has data after the JSON value")
+	}
+	return nil
+}
