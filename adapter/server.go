@@ -71,7 +71,6 @@ func fromEcho(err error) error {
 	return err
 }
 
-
 // authenticated requires a valid X-Auth-Token (SPEC A.0.2).
 func (s *Server) authenticated(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
