@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	s.echo.POST("/v3/auth/tokens", s.createToken)
 	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated)
 	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated)
+	s.identityRoutes()
 }
 
 // fromEcho turns echo's own errors (no route, wrong method, too large)
