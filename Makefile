@@ -36,9 +36,9 @@ $(BIN)/staticcheck:
 proto:
 	bash scripts/gen-proto.sh
 
-## run: serve the API (arrives with the HTTP API issue).
-run:
-	@echo "make run arrives with the HTTP API (issue 5); until then: make test" >&2; exit 2
+## run: serve the API on 127.0.0.1:8080 from the embedded default (SQLite in ./var, two simulated datacenters).
+run: build
+	$(BIN)/gisiaas serve
 
 clean:
 	rm -rf $(BIN)

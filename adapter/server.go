@@ -20,12 +20,15 @@ const MaxBodyBytes = 1 << 20
 // Config is what the HTTP API is built from.
 type Config struct {
 	Identity *identity.Service
+	// Datacenters are served in this order.
+	Datacenters []Datacenter
 }
 
 // Server is the HTTP API.
 type Server struct {
 	echo *echo.Echo
 	ids  *identity.Service
+	dcs  []Datacenter
 }
 
 // NewServer builds the HTTP API. Every response carries X-Request-Id and
@@ -40,7 +43,7 @@ func NewServer(cfg Config) *Server {
 		WriteError(c.Response(), fromEcho(err))
 	}
 	e.Pre(echo.WrapMiddleware(RequestID))
-	s := &Server{echo: e, ids: cfg.Identity}
+	s := &Server{echo: e, ids: cfg.Identity, dcs: cfg.Datacenters}
 	s.routes()
 	return s
 }
@@ -53,6 +56,7 @@ func (s *Server) routes() {
 	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated)
 	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated)
 	s.identityRoutes()
+	s.projectRoutes()
 }
 
 // fromEcho turns echo's own errors (no route, wrong method, too large)
