@@ -45,14 +45,18 @@ func (d *Driver) CreateBackup(ctx context.Context, req core.BackupCreate) (core.
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The token comes first: a retry gets its backup even if the volume has changed since.
+	if id, ok := d.token(core.TypeBackup, req.CreateMeta); ok {
+		if b, ok := d.st.Backups[id]; ok {
+			if err := d.checkDC(op, b.DatacenterID); err != nil {
+				return core.Backup{}, err
+			}
+			return cloneBackup(b), nil
+		}
+	}
 	v, err := d.sourceVolume(op, &req.CreateMeta, req.VolumeID)
 	if err != nil {
 		return core.Backup{}, err
-	}
-	if id, ok := d.token(core.TypeBackup, req.CreateMeta); ok {
-		if b, ok := d.st.Backups[id]; ok {
-			return cloneBackup(b), nil
-		}
 	}
 	if v.Status != core.VolumeAvailable && v.Status != core.VolumeInUse {
 		return core.Backup{}, conflict(op, "volume %s is %s", v.ID, v.Status)
@@ -80,8 +84,10 @@ func (d *Driver) CreateBackup(ctx context.Context, req core.BackupCreate) (core.
 	d.st.Backups[b.ID] = b
 	d.emit(core.TypeBackup, b.ID, b.Meta, "", string(b.Status), core.EventAttributes{Name: b.Name, SizeGB: b.SizeGB, BackupKind: b.Kind})
 	d.remember(core.TypeBackup, req.CreateMeta, b.ID)
-	out := cloneBackup(b)
+	// Cloned after scheduling, as CreateVolume does: with no latency the
+	// answer already shows the final state.
 	d.schedule("backup.create", b.ID)
+	out := cloneBackup(b)
 	if err := d.commit(); err != nil {
 		return core.Backup{}, err
 	}

@@ -59,14 +59,18 @@ func (d *Driver) CreateVolumeSnapshot(ctx context.Context, req core.VolumeSnapsh
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The token comes first: a retry gets its snapshot even if the volume has changed since.
+	if id, ok := d.token(core.TypeVolumeSnapshot, req.CreateMeta); ok {
+		if s, ok := d.st.Snapshots[id]; ok {
+			if err := d.checkDC(op, s.DatacenterID); err != nil {
+				return core.VolumeSnapshot{}, err
+			}
+			return cloneSnapshot(s), nil
+		}
+	}
 	v, err := d.sourceVolume(op, &req.CreateMeta, req.VolumeID)
 	if err != nil {
 		return core.VolumeSnapshot{}, err
-	}
-	if id, ok := d.token(core.TypeVolumeSnapshot, req.CreateMeta); ok {
-		if s, ok := d.st.Snapshots[id]; ok {
-			return cloneSnapshot(s), nil
-		}
 	}
 	switch {
 	case v.Status == core.VolumeAvailable:
@@ -81,8 +85,10 @@ func (d *Driver) CreateVolumeSnapshot(ctx context.Context, req core.VolumeSnapsh
 	d.st.Snapshots[s.ID] = s
 	d.emit(core.TypeVolumeSnapshot, s.ID, s.Meta, "", string(s.Status), core.EventAttributes{Name: s.Name, SizeGB: s.SizeGB})
 	d.remember(core.TypeVolumeSnapshot, req.CreateMeta, s.ID)
-	out := cloneSnapshot(s)
+	// Cloned after scheduling, as CreateVolume does: with no latency the
+	// answer already shows the final state.
 	d.schedule("snapshot.create", s.ID)
+	out := cloneSnapshot(s)
 	if err := d.commit(); err != nil {
 		return core.VolumeSnapshot{}, err
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -14,61 +15,117 @@ func TestSnapshot_X1_Lifecycle(t *testing.T) {
 	_, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID})
 	wantKind(t, err, core.Conflict) // the volume is still creating
 	clock.Advance(time.Second)
-	req := core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: testProject, ClientToken: "snap-1"}, VolumeID: v.ID, Name: "daily"}
+	// No datacenter given: the volume's.
+	req := core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: testProject, ClientToken: "snap-1"}, VolumeID: v.ID, Name: "daily", Description: "d"}
 	sn, err := d.CreateVolumeSnapshot(ctx, req)
 	wantKind(t, err, core.KindUnknown)
-	again, _ := d.CreateVolumeSnapshot(ctx, req)
+	again, err := d.CreateVolumeSnapshot(ctx, req)
+	wantKind(t, err, core.KindUnknown)
 	if again.ID != sn.ID {
 		t.Fatal("client token made a second snapshot")
 	}
-	if sn.Status != core.SnapshotCreating || sn.SizeGB != 8 || sn.DatacenterID != "dc1" || sn.VolumeID != v.ID {
+	if sn.Status != core.SnapshotCreating || sn.SizeGB != 8 || sn.DatacenterID != "dc1" || sn.ProjectID != testProject ||
+		sn.VolumeID != v.ID || sn.Name != "daily" || sn.Description != "d" {
 		t.Fatalf("%+v", sn)
 	}
+	wantKind(t, d.DeleteVolumeSnapshot(ctx, sn.ID), core.Conflict) // creating
 	clock.Advance(time.Second)
-	got, _ := d.GetVolumeSnapshot(ctx, sn.ID)
+	got, err := d.GetVolumeSnapshot(ctx, sn.ID)
+	wantKind(t, err, core.KindUnknown)
 	if got.Status != core.SnapshotAvailable {
 		t.Fatalf("%+v", got)
 	}
-	if ev := lastEvent(t, d, sn.ID); ev.Attributes.SizeGB != 8 || ev.ResourceType != core.TypeVolumeSnapshot {
-		t.Fatalf("%+v", ev)
-	}
-	// A volume from the snapshot.
-	nv, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: meta(), SizeGB: 7, SnapshotID: sn.ID})
-	wantKind(t, err, core.InvalidArgument) // smaller than the snapshot
-	nv, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: meta(), SizeGB: 8, SnapshotID: sn.ID})
-	wantKind(t, err, core.KindUnknown)
-	if nv.SnapshotID != sn.ID {
-		t.Fatalf("%+v", nv)
-	}
 	list, _ := d.ListVolumeSnapshots(ctx, core.ListOptions{ProjectID: testProject})
-	if len(list) != 1 {
+	if len(list) != 1 || list[0].ID != sn.ID {
+		t.Fatalf("%+v", list)
+	}
+	if list, _ := d.ListVolumeSnapshots(ctx, core.ListOptions{ProjectID: "proj-b"}); list == nil || len(list) != 0 {
 		t.Fatalf("%+v", list)
 	}
 	wantKind(t, d.DeleteVolumeSnapshot(ctx, sn.ID), core.KindUnknown)
+	if got, _ := d.GetVolumeSnapshot(ctx, sn.ID); got.Status != core.SnapshotDeleting {
+		t.Fatalf("%+v", got)
+	}
 	wantKind(t, d.DeleteVolumeSnapshot(ctx, sn.ID), core.Conflict) // deleting already
 	clock.Advance(time.Second)
 	_, err = d.GetVolumeSnapshot(ctx, sn.ID)
 	wantKind(t, err, core.NotFound)
 	wantKind(t, d.DeleteVolumeSnapshot(ctx, sn.ID), core.NotFound)
-	if evs := eventsFor(d, sn.ID); len(evs) != 4 || evs[3] != [2]string{"deleting", "deleted"} {
-		t.Fatalf("events %v", evs)
+	volWantEvents(t, d, sn.ID, [2]string{"", "creating"}, [2]string{"creating", "available"},
+		[2]string{"available", "deleting"}, [2]string{"deleting", "deleted"})
+	for _, ev := range d.Events() {
+		if ev.ResourceID == sn.ID && (ev.ResourceType != core.TypeVolumeSnapshot || ev.Attributes.SizeGB != 8 ||
+			ev.Attributes.Name != "daily" || ev.DatacenterID != "dc1" || ev.ProjectID != testProject) {
+			t.Fatalf("event %+v", ev)
+		}
 	}
+	// With the snapshot gone the volume can go.
+	wantKind(t, d.DeleteVolume(ctx, v.ID), core.KindUnknown)
 }
 
 func TestSnapshot_X1_InUseNeedsForce(t *testing.T) {
 	d := newTestDriver(t)
 	ctx := testCtx(t)
-	s := srvCreate(t, d, "m1.tiny")
+	s := volServer(t, d, "srv")
 	v := volCreate(t, d, 2)
-	_, _ = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
-	_, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID})
-	wantKind(t, err, core.Conflict)
-	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID, Force: true})
+	idle := volCreate(t, d, 3)
+	_, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
 	wantKind(t, err, core.KindUnknown)
-	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: "nope"})
+	extending := volCreate(t, d, 1)
+	volSetStatus(d, extending.ID, core.VolumeExtending)
+	cases := []struct {
+		name string
+		req  core.VolumeSnapshotCreate
+		want core.Kind
+		in   string
+	}{
+		{"in-use without force", core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID}, core.Conflict, "force"},
+		{"in-use with force", core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID, Force: true}, core.KindUnknown, ""},
+		{"available", core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: idle.ID}, core.KindUnknown, ""},
+		{"volume busy", core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: extending.ID, Force: true}, core.Conflict, "extending"},
+		{"no volume", core.VolumeSnapshotCreate{CreateMeta: meta()}, core.InvalidArgument, "volume_id"},
+		{"unknown volume", core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: "nope"}, core.InvalidArgument, "volume_id"},
+		{"another project's volume", core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: "proj-b"}, VolumeID: idle.ID}, core.InvalidArgument, "volume_id"},
+		{"another datacenter", core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: testProject, DatacenterID: "dc2"}, VolumeID: idle.ID}, core.InvalidArgument, "datacenter_id"},
+	}
+	for _, c := range cases {
+		t.Run("X.1 "+c.name, func(t *testing.T) {
+			sn, err := d.CreateVolumeSnapshot(ctx, c.req)
+			wantKind(t, err, c.want)
+			if err != nil {
+				if !strings.Contains(err.Error(), c.in) {
+					t.Fatalf("error %q does not say %s", err, c.in)
+				}
+				return
+			}
+			if sn.Status != core.SnapshotAvailable || sn.SizeGB != volGet(t, d, c.req.VolumeID).SizeGB {
+				t.Fatalf("%+v", sn)
+			}
+		})
+	}
+	_, err = d.GetVolumeSnapshot(ctx, "nope")
+	wantKind(t, err, core.NotFound)
+	d.SetDatacenterDown("dc1", true)
+	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: idle.ID})
+	wantKind(t, err, core.Unavailable)
+	list, _ := d.ListVolumeSnapshots(ctx, core.ListOptions{})
+	if len(list) != 0 {
+		t.Fatalf("snapshots of a down datacenter listed: %+v", list)
+	}
+}
+
+func TestSnapshot_X1_DeleteFailed(t *testing.T) {
+	d := newTestDriver(t)
+	ctx := testCtx(t)
+	v := volCreate(t, d, 2)
+	sn, _ := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID})
+	d.mu.Lock()
+	d.st.Snapshots[sn.ID].Status = core.SnapshotError
+	d.mu.Unlock()
+	// A failed snapshot is no source.
+	_, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: meta(), SizeGB: 2, SnapshotID: sn.ID})
 	wantKind(t, err, core.InvalidArgument)
-	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: "proj-b"}, VolumeID: v.ID})
-	wantKind(t, err, core.InvalidArgument) // another project's volume does not exist for it
-	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: testProject, DatacenterID: "dc2"}, VolumeID: v.ID})
-	wantKind(t, err, core.InvalidArgument)
+	wantKind(t, d.DeleteVolumeSnapshot(ctx, sn.ID), core.KindUnknown)
+	volWantEvents(t, d, sn.ID, [2]string{"", "creating"}, [2]string{"creating", "available"},
+		[2]string{"error", "deleting"}, [2]string{"deleting", "deleted"})
 }

@@ -74,11 +74,16 @@ func (d *Driver) createVolumeLocked(op string, req core.VolumeCreate, instant bo
 	}
 	if req.SnapshotID != "" {
 		sn, ok := d.st.Snapshots[req.SnapshotID]
-		if !ok || sn.DatacenterID != req.DatacenterID || !sameProject(req.ProjectID, sn.ProjectID) {
+		if !ok || !sameProject(req.ProjectID, sn.ProjectID) {
 			return nil, invalidArg(op, "snapshot_id: snapshot %s not found", req.SnapshotID)
 		}
+		if sn.DatacenterID != req.DatacenterID {
+			return nil, invalidArg(op, "snapshot_id: snapshot %s is in datacenter %s, not %s", sn.ID, sn.DatacenterID, req.DatacenterID)
+		}
+		// A source that is not ready is a bad reference (Cinder's 400
+		// InvalidSnapshot), not a conflict on the volume being made.
 		if sn.Status != core.SnapshotAvailable {
-			return nil, conflict(op, "snapshot %s is %s", sn.ID, sn.Status)
+			return nil, invalidArg(op, "snapshot_id: snapshot %s is %s, not available", sn.ID, sn.Status)
 		}
 		if req.SizeGB < sn.SizeGB {
 			return nil, invalidArg(op, "size_gb: %d is smaller than snapshot %s (%d GB)", req.SizeGB, sn.ID, sn.SizeGB)
@@ -90,9 +95,11 @@ func (d *Driver) createVolumeLocked(op string, req core.VolumeCreate, instant bo
 			return nil, invalidArg(op, "image_id: image %s not found", req.ImageID)
 		}
 		if im.Status != core.ImageActive {
-			return nil, conflict(op, "image %s is %s", im.ID, im.Status)
+			return nil, invalidArg(op, "image_id: image %s is %s, not active", im.ID, im.Status)
 		}
-		need := max((im.SizeBytes+1<<30-1)>>30, im.MinDiskGB)
+		// The volume must hold the whole image (rounded up to a GiB) and
+		// meet the image's own minimum.
+		need := max((im.SizeBytes+(1<<30)-1)>>30, im.MinDiskGB)
 		if req.SizeGB < need {
 			return nil, invalidArg(op, "size_gb: image %s needs at least %d GB, not %d", im.ID, need, req.SizeGB)
 		}
