@@ -45,13 +45,14 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, log, *configPath, *listen, *dataDir); err != nil {
+	if err := serve(ctx, log, *configPath, *listen, *dataDir, nil); err != nil {
 		log.Error("gisiaas stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir string) error {
+// serve runs the API until ctx ends; onListen, when set, learns the address.
+func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir string, onListen func(net.Addr)) error {
 	cfg, err := adapter.LoadConfig(configPath)
 	if err != nil {
 		return err
@@ -128,6 +129,9 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 		scheme = "https"
 	}
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "database", filepath.Base(cfg.Database.URL))
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
 	select {
 	case err := <-errc:
 		return err
