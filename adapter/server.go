@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gisiaas/gisiaas/adapter/identity"
+	"github.com/gisiaas/gisiaas/api"
 	"github.com/gisiaas/gisiaas/core"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	echo *echo.Echo
 	ids  *identity.Service
 	dcs  []Datacenter
+	doc  *openAPI
 }
 
 // NewServer builds the HTTP API. Every response carries X-Request-Id and
@@ -43,7 +45,12 @@ func NewServer(cfg Config) *Server {
 		WriteError(c.Response(), fromEcho(err))
 	}
 	e.Pre(echo.WrapMiddleware(RequestID))
-	s := &Server{echo: e, ids: cfg.Identity, dcs: cfg.Datacenters}
+	doc, err := loadOpenAPI()
+	if err != nil {
+		panic(err) // the embedded document is broken: a build defect, caught by every test
+	}
+	e.Use(doc.validate)
+	s := &Server{echo: e, ids: cfg.Identity, dcs: cfg.Datacenters, doc: doc}
 	s.routes()
 	return s
 }
@@ -52,6 +59,9 @@ func NewServer(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 func (s *Server) routes() {
+	s.echo.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI)
+	})
 	s.echo.POST("/v3/auth/tokens", s.createToken)
 	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated)
 	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated)
