@@ -2,7 +2,7 @@ package sim
 
 import (
 	"context"
-	"sort"
+	"time"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -124,12 +124,7 @@ func (d *Driver) ListBackups(ctx context.Context, opts core.ListOptions) ([]core
 			out = append(out, cloneBackup(b))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortByCreated(out, func(x *core.Backup) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, nil
 }
 

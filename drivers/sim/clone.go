@@ -1,6 +1,12 @@
 package sim
 
-import "github.com/gisiaas/gisiaas/core"
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/gisiaas/gisiaas/core"
+)
 
 // The state keeps pointers; callers get deep copies, so nothing they do
 // with a result can reach into the cloud.
@@ -126,4 +132,17 @@ func cloneRouter(r *core.Router) core.Router {
 	c.Meta = cloneMeta(r.Meta)
 	c.Interfaces = cloneSlice(r.Interfaces)
 	return c
+}
+
+// sortByCreated orders a list oldest first, ties by id, so every list is
+// deterministic.
+func sortByCreated[T any](s []T, key func(*T) (time.Time, string)) {
+	slices.SortFunc(s, func(a, b T) int {
+		ta, ia := key(&a)
+		tb, ib := key(&b)
+		if c := ta.Compare(tb); c != 0 {
+			return c
+		}
+		return cmp.Compare(ia, ib)
+	})
 }

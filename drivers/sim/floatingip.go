@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -17,19 +15,6 @@ import (
 // netForeign reports whether two project ids name different projects. An
 // empty id (a shared or seeded object) belongs to everyone.
 func netForeign(a, b string) bool { return a != "" && b != "" && a != b }
-
-// netSortByCreated sorts a list the way every list of this package is
-// sorted: by creation time, then id.
-func netSortByCreated[T any](s []T, key func(*T) (time.Time, string)) {
-	slices.SortFunc(s, func(a, b T) int {
-		ta, ia := key(&a)
-		tb, ib := key(&b)
-		if c := ta.Compare(tb); c != 0 {
-			return c
-		}
-		return cmp.Compare(ia, ib)
-	})
-}
 
 // netRefreshDevice rebuilds the addresses of the server owning a port, if a
 // server does. Called with d.mu held.
@@ -202,7 +187,7 @@ func (d *Driver) ListFloatingIPs(ctx context.Context, opts core.ListOptions) ([]
 			out = append(out, cloneFloatingIP(d.fipSync(f)))
 		}
 	}
-	netSortByCreated(out, func(f *core.FloatingIP) (time.Time, string) { return f.CreatedAt, f.ID })
+	sortByCreated(out, func(f *core.FloatingIP) (time.Time, string) { return f.CreatedAt, f.ID })
 	return out, nil
 }
 

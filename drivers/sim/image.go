@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"sort"
+	"time"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -228,12 +228,7 @@ func (d *Driver) ListImages(ctx context.Context, opts core.ListOptions) ([]core.
 			out = append(out, cloneImage(im))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortByCreated(out, func(x *core.Image) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, nil
 }
 

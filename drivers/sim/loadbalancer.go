@@ -172,7 +172,7 @@ func (d *Driver) ListLoadBalancers(ctx context.Context, opts core.ListOptions) (
 			out = append(out, cloneLoadBalancer(l))
 		}
 	}
-	netSortByCreated(out, func(l *core.LoadBalancer) (time.Time, string) { return l.CreatedAt, l.ID })
+	sortByCreated(out, func(l *core.LoadBalancer) (time.Time, string) { return l.CreatedAt, l.ID })
 	return out, nil
 }
 

@@ -90,7 +90,7 @@ func (d *Driver) ListPublicIPs(ctx context.Context, opts core.ListOptions) ([]co
 			out = append(out, clonePublicIP(p))
 		}
 	}
-	netSortByCreated(out, func(p *core.PublicIP) (time.Time, string) { return p.CreatedAt, p.ID })
+	sortByCreated(out, func(p *core.PublicIP) (time.Time, string) { return p.CreatedAt, p.ID })
 	return out, nil
 }
 

@@ -102,7 +102,7 @@ func (d *Driver) ListRouters(ctx context.Context, opts core.ListOptions) ([]core
 			out = append(out, cloneRouter(r))
 		}
 	}
-	netSortByCreated(out, func(r *core.Router) (time.Time, string) { return r.CreatedAt, r.ID })
+	sortByCreated(out, func(r *core.Router) (time.Time, string) { return r.CreatedAt, r.ID })
 	return out, nil
 }
 

@@ -121,7 +121,7 @@ func (d *Driver) ListSecurityGroups(ctx context.Context, opts core.ListOptions) 
 			out = append(out, cloneSecurityGroup(g))
 		}
 	}
-	netSortByCreated(out, func(g *core.SecurityGroup) (time.Time, string) { return g.CreatedAt, g.ID })
+	sortByCreated(out, func(g *core.SecurityGroup) (time.Time, string) { return g.CreatedAt, g.ID })
 	return out, nil
 }
 

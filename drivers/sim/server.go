@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -304,12 +303,7 @@ func (d *Driver) ListServers(ctx context.Context, opts core.ListOptions) ([]core
 			out = append(out, cloneServer(s))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortByCreated(out, func(x *core.Server) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, nil
 }
 

@@ -2,7 +2,7 @@ package sim
 
 import (
 	"context"
-	"sort"
+	"time"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -125,12 +125,7 @@ func (d *Driver) ListVolumeSnapshots(ctx context.Context, opts core.ListOptions)
 			out = append(out, cloneSnapshot(s))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortByCreated(out, func(x *core.VolumeSnapshot) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, nil
 }
 

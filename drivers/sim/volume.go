@@ -3,7 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
-	"sort"
+	"time"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -181,12 +181,7 @@ func (d *Driver) ListVolumes(ctx context.Context, opts core.ListOptions) ([]core
 			out = append(out, cloneVolume(v))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortByCreated(out, func(x *core.Volume) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, nil
 }
 
