@@ -28,13 +28,7 @@ type authFixture struct {
 func newAuthFixture(t *testing.T, db *store.DB) authFixture {
 	t.Helper()
 	ctx := context.Background()
-	ids, err := identity.New(db, identity.WithArgon2Params(identity.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ids.Bootstrap(ctx, "admin-secret"); err != nil {
-		t.Fatal(err)
-	}
+	ids := testIdentity(t, db)
 	dep, err := ids.CreateDepartment(ctx, "survey", "")
 	if err != nil {
 		t.Fatal(err)

@@ -30,13 +30,7 @@ func simDC(t *testing.T, id string) *sim.Driver {
 func TestB12Datacenters_B131_B132Quotas(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ids, err := identity.New(db, identity.WithArgon2Params(identity.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ids.Bootstrap(ctx, "admin-secret"); err != nil {
-			t.Fatal(err)
-		}
+		ids := testIdentity(t, db)
 		dep, _ := ids.CreateDepartment(ctx, "survey", "")
 		p, _ := ids.CreateProject(ctx, "gis", dep.ID)
 		u, _ := ids.CreateUser(ctx, "alice", "alice-secret", dep.ID)

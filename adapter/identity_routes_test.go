@@ -16,13 +16,7 @@ import (
 func TestIdentityRoutesPermissions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ids, err := identity.New(db, identity.WithArgon2Params(identity.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ids.Bootstrap(ctx, "admin-secret"); err != nil {
-			t.Fatal(err)
-		}
+		ids := testIdentity(t, db)
 		must := func(err error) {
 			t.Helper()
 			if err != nil {
