@@ -124,7 +124,7 @@ var imageAttrs = map[string]imageAttr{
 			i.ImageTags = tags
 			return nil
 		},
-		clear: func(i *Image) error { i.ImageTags = nil; return nil },
+		clear: func(i *Image) error { i.ImageTags = []string{}; return nil },
 	},
 	"id": readOnlyAttr, "status": readOnlyAttr, "size_bytes": readOnlyAttr, "checksum": readOnlyAttr,
 	"owner_id": readOnlyAttr, "file_location": readOnlyAttr, "created_at": readOnlyAttr,
@@ -145,7 +145,9 @@ func ApplyImagePatch(img Image, ops []PatchOp) (Image, error) {
 		return img, invalid("patch", "is empty")
 	}
 	out := img
-	out.ImageTags = append([]string(nil), img.ImageTags...)
+	if img.ImageTags != nil { // an empty list stays an empty list, never null
+		out.ImageTags = append(make([]string, 0, len(img.ImageTags)), img.ImageTags...)
+	}
 	out.Properties = make(map[string]string, len(img.Properties))
 	for k, v := range img.Properties {
 		out.Properties[k] = v

@@ -34,6 +34,9 @@ func ValidateName(field, name string, required bool) error {
 		}
 		return nil
 	}
+	if strings.ContainsAny(name, "\n\t") {
+		return invalid(field, "must be one line without tabs")
+	}
 	return validateText(field, name, MaxNameLen)
 }
 
@@ -64,8 +67,11 @@ func ValidateID(field, id string) error {
 	if len(id) > 255 {
 		return invalid(field, "is too long")
 	}
+	if !utf8.ValidString(id) {
+		return invalid(field, "is not valid UTF-8")
+	}
 	for _, r := range id {
-		if r == '/' || r <= ' ' || r == 0x7f || !utf8.ValidRune(r) {
+		if r == '/' || r <= ' ' || unicode.IsControl(r) || unicode.IsSpace(r) {
 			return invalid(field, "has a character an id cannot have")
 		}
 	}

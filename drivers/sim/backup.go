@@ -7,8 +7,10 @@ import (
 	"github.com/gisiaas/gisiaas/core"
 )
 
-// incrementalShare is the simulator's change-rate model: an incremental
-// backup holds a tenth of its volume (at least 1 GB).
+// incrementalShare is the simulator's change-rate model: between two
+// backups a tenth of a volume changes, so an incremental backup holds
+// max(1, size/10) GB (whole GB, rounded down) and a full one the whole
+// volume. Billing prices backups by SizeGB and kind.
 const incrementalShare = 10
 
 func init() {
@@ -59,7 +61,7 @@ func (d *Driver) CreateBackup(ctx context.Context, req core.BackupCreate) (core.
 		return core.Backup{}, err
 	}
 	if v.Status != core.VolumeAvailable && v.Status != core.VolumeInUse {
-		return core.Backup{}, conflict(op, "volume %s is %s", v.ID, v.Status)
+		return core.Backup{}, conflict(op, "volume %s is %s; only an available or in-use volume can be backed up", v.ID, v.Status)
 	}
 	b := &core.Backup{Meta: d.newMeta(req.CreateMeta), ID: d.newID(), Name: req.Name, Description: req.Description,
 		VolumeID: v.ID, Kind: req.Kind, SizeGB: v.SizeGB, Status: core.SnapshotCreating}
@@ -118,6 +120,9 @@ func (d *Driver) ListBackups(ctx context.Context, opts core.ListOptions) ([]core
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.checkListDC("ListBackups", opts); err != nil {
+		return nil, err
+	}
 	out := make([]core.Backup, 0, len(d.st.Backups))
 	for _, b := range d.st.Backups {
 		if matches(opts, b.Meta) && !d.down[b.DatacenterID] {
@@ -149,7 +154,7 @@ func (d *Driver) DeleteBackup(ctx context.Context, id string) error {
 		}
 	}
 	if b.Status != core.SnapshotAvailable && b.Status != core.SnapshotError {
-		return conflict(op, "backup %s is %s", id, b.Status)
+		return conflict(op, "backup %s is %s; only an available or failed backup can be deleted", id, b.Status)
 	}
 	d.setBackupStatus(b, core.SnapshotDeleting)
 	d.schedule("backup.delete", id)

@@ -129,6 +129,33 @@ func TestConfig() Config {
 	return c
 }
 
+// clone copies every slice and map of c, so two drivers built from one
+// Config share nothing.
+func (c Config) clone() Config {
+	out := c
+	out.Datacenters = make([]DatacenterConfig, len(c.Datacenters))
+	for i, dc := range c.Datacenters {
+		dc.Hosts = append([]string(nil), dc.Hosts...)
+		out.Datacenters[i] = dc
+	}
+	if c.Latencies != nil {
+		out.Latencies = make(map[string]Duration, len(c.Latencies))
+		for k, v := range c.Latencies {
+			out.Latencies[k] = v
+		}
+	}
+	if c.Faults != nil {
+		out.Faults = make(map[string]Fault, len(c.Faults))
+		for k, v := range c.Faults {
+			out.Faults[k] = v
+		}
+	}
+	out.VolumeTypes = append([]string(nil), c.VolumeTypes...)
+	out.Flavors = append([]core.FlavorCreate(nil), c.Flavors...)
+	out.Images = append([]SeedImage(nil), c.Images...)
+	return out
+}
+
 func (c *Config) validate() error {
 	if len(c.Datacenters) == 0 {
 		return fmt.Errorf("sim: at least one datacenter is required")

@@ -38,17 +38,17 @@ func (d *Driver) computeUsage(dc, project string) (vcpus, memMB, servers int64) 
 			continue
 		}
 		servers++
-		f := d.st.Flavors[s.FlavorID]
-		if s.PreviousFlavorID != "" {
-			// While a resize waits for confirmation both sizes are held.
-			if p, ok := d.st.Flavors[s.PreviousFlavorID]; ok && (f == nil || p.VCPUs > f.VCPUs || p.MemoryMB > f.MemoryMB) {
-				f = p
-			}
+		// While a resize waits for confirmation both sizes are held: the
+		// larger of each dimension, as Nova's quota does.
+		var c, m int64
+		if f, ok := d.st.Flavors[s.FlavorID]; ok {
+			c, m = f.VCPUs, f.MemoryMB
 		}
-		if f != nil {
-			vcpus += f.VCPUs
-			memMB += f.MemoryMB
+		if p, ok := d.st.Flavors[s.PreviousFlavorID]; ok && s.PreviousFlavorID != "" {
+			c, m = max(c, p.VCPUs), max(m, p.MemoryMB)
 		}
+		vcpus += c
+		memMB += m
 	}
 	return
 }

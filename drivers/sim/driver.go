@@ -43,6 +43,7 @@ func WithClock(c Clock) Option { return func(d *Driver) { d.clock = c } }
 // New builds a simulated cloud from cfg, restoring it from cfg.StatePath
 // when that file exists.
 func New(cfg Config, opts ...Option) (*Driver, error) {
+	cfg = cfg.clone() // defaults and fault knobs must not reach the caller's value
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -78,6 +79,11 @@ func New(cfg Config, opts ...Option) (*Driver, error) {
 		// Continue the id stream where the previous run stopped.
 		d.rng = rand.New(rand.NewPCG(seed, st.IDSeq))
 		d.resumePending()
+		// Save what the resumed transitions did, so a second restart does
+		// not run them again.
+		if err := d.commit(); err != nil {
+			return nil, err
+		}
 		return d, nil
 	}
 	d.rng = rand.New(rand.NewPCG(seed, 0))
@@ -176,7 +182,7 @@ func (d *Driver) Health(ctx context.Context) error {
 	if d.saveErr != nil {
 		return core.Wrap(core.Unavailable, "Health", d.saveErr)
 	}
-	return ctx.Err()
+	return core.Wrap(core.Unavailable, "Health", ctx.Err())
 }
 
 // Close stops every pending transition; they resume at the next New with
@@ -276,7 +282,9 @@ func (d *Driver) commit() error {
 func (d *Driver) SetDatacenterDown(dc string, down bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.down[dc] = down
+	if _, known := d.down[dc]; known { // an unknown id must stay unknown
+		d.down[dc] = down
+	}
 }
 
 // SetFault sets or, with a zero Fault, clears the fault of an operation.

@@ -45,6 +45,7 @@ func (d *Driver) Watch(ctx context.Context, after string, fn func(core.Event) er
 			return &core.Error{Kind: core.InvalidArgument, Op: "Watch", Message: fmt.Sprintf("cursor %q is not one of this driver's", after)}
 		}
 	}
+	fromOldest := after == ""
 	for {
 		d.mu.Lock()
 		if d.closed {
@@ -56,6 +57,10 @@ func (d *Driver) Watch(ctx context.Context, after string, fn func(core.Event) er
 			return &core.Error{Kind: core.InvalidArgument, Op: "Watch", Message: fmt.Sprintf("cursor %d is ahead of the stream (%d)", pos, d.st.Seq)}
 		}
 		oldest := d.st.Seq - uint64(len(d.st.Events)) // cursor of the event before the first retained
+		if fromOldest && pos < oldest {
+			pos = oldest // "" starts at the oldest retained, never Gone
+		}
+		fromOldest = false // once started, events trimmed unseen are Gone
 		if pos < oldest {
 			d.mu.Unlock()
 			return &core.Error{Kind: core.Gone, Op: "Watch", Message: fmt.Sprintf("cursor %d is older than the retained events (from %d)", pos, oldest+1)}

@@ -36,9 +36,14 @@ func (d *Driver) ListNetworks(ctx context.Context, opts core.ListOptions) ([]cor
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if opts.DatacenterID != "" {
+		if err := d.checkDC("ListNetworks", opts.DatacenterID); err != nil {
+			return nil, err
+		}
+	}
 	out := []core.Network{}
 	for _, n := range d.st.Networks {
-		if opts.DatacenterID != "" && n.DatacenterID != opts.DatacenterID {
+		if (opts.DatacenterID != "" && n.DatacenterID != opts.DatacenterID) || d.down[n.DatacenterID] {
 			continue
 		}
 		if opts.ProjectID != "" && !n.Shared && n.ProjectID != opts.ProjectID {

@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // transitions maps a transition kind ("server.build") to the function that
 // completes it. Each service file registers its own in init. A handler runs
@@ -35,16 +38,21 @@ func (d *Driver) scheduleAfter(kind, id string, delay time.Duration) {
 	d.arm(key, kind, id, delay)
 }
 
-// arm starts the timer of a pending transition. Called with d.mu held.
+// arm starts the timer of a pending transition. The timer runs only the
+// pending entry it was armed for: one replaced meanwhile (same key, new due
+// time) belongs to its own timer, even if this one already fired and waits
+// for the lock. Called with d.mu held.
 func (d *Driver) arm(key, kind, id string, delay time.Duration) {
+	due := d.st.Pending[key].Due
 	d.timers[key] = d.clock.AfterFunc(delay, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.closed {
 			return
 		}
-		if _, ok := d.st.Pending[key]; !ok {
-			return // cancelled or already run
+		p, ok := d.st.Pending[key]
+		if !ok || !p.Due.Equal(due) {
+			return // cancelled, already run, or replaced
 		}
 		delete(d.st.Pending, key)
 		delete(d.timers, key)
@@ -64,20 +72,35 @@ func (d *Driver) cancel(kind, id string) {
 }
 
 // resumePending re-arms the transitions a restored state was waiting for;
-// those already due run at once. Called from New, before d is shared.
+// those already due run at once, in the order they fell due. Called from
+// New, before d is shared; New saves the result.
 func (d *Driver) resumePending() {
 	now := d.now()
-	for key, p := range d.st.Pending {
-		if _, ok := transitions[p.Kind]; !ok {
+	keys := make([]string, 0, len(d.st.Pending))
+	for key := range d.st.Pending {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := d.st.Pending[keys[i]], d.st.Pending[keys[j]]
+		if !a.Due.Equal(b.Due) {
+			return a.Due.Before(b.Due)
+		}
+		return keys[i] < keys[j]
+	})
+	for _, key := range keys {
+		p, ok := d.st.Pending[key]
+		if !ok {
+			continue // a transition run before it removed this one
+		}
+		if _, known := transitions[p.Kind]; !known {
 			delete(d.st.Pending, key)
 			continue
 		}
-		delay := p.Due.Sub(now)
-		if delay <= 0 {
-			delete(d.st.Pending, key)
-			transitions[p.Kind](d, p.ID)
+		if delay := p.Due.Sub(now); delay > 0 {
+			d.arm(key, p.Kind, p.ID, delay)
 			continue
 		}
-		d.arm(key, p.Kind, p.ID, delay)
+		delete(d.st.Pending, key)
+		transitions[p.Kind](d, p.ID)
 	}
 }

@@ -76,9 +76,9 @@ func (d *Driver) CreateVolumeSnapshot(ctx context.Context, req core.VolumeSnapsh
 	case v.Status == core.VolumeAvailable:
 	case v.Status == core.VolumeInUse && req.Force:
 	case v.Status == core.VolumeInUse:
-		return core.VolumeSnapshot{}, conflict(op, "volume %s is in use; snapshot it with force", v.ID)
+		return core.VolumeSnapshot{}, conflict(op, "volume %s is in-use; use force to snapshot an attached volume", v.ID)
 	default:
-		return core.VolumeSnapshot{}, conflict(op, "volume %s is %s", v.ID, v.Status)
+		return core.VolumeSnapshot{}, conflict(op, "volume %s is %s; only an available or in-use volume can be snapshotted", v.ID, v.Status)
 	}
 	s := &core.VolumeSnapshot{Meta: d.newMeta(req.CreateMeta), ID: d.newID(), Name: req.Name,
 		Description: req.Description, VolumeID: v.ID, SizeGB: v.SizeGB, Status: core.SnapshotCreating}
@@ -119,6 +119,9 @@ func (d *Driver) ListVolumeSnapshots(ctx context.Context, opts core.ListOptions)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.checkListDC("ListVolumeSnapshots", opts); err != nil {
+		return nil, err
+	}
 	out := make([]core.VolumeSnapshot, 0, len(d.st.Snapshots))
 	for _, s := range d.st.Snapshots {
 		if matches(opts, s.Meta) && !d.down[s.DatacenterID] {
@@ -145,7 +148,7 @@ func (d *Driver) DeleteVolumeSnapshot(ctx context.Context, id string) error {
 		return err
 	}
 	if s.Status != core.SnapshotAvailable && s.Status != core.SnapshotError {
-		return conflict(op, "snapshot %s is %s", id, s.Status)
+		return conflict(op, "snapshot %s is %s; only an available or failed snapshot can be deleted", id, s.Status)
 	}
 	d.setSnapshotStatus(s, core.SnapshotDeleting)
 	d.schedule("snapshot.delete", id)

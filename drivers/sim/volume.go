@@ -19,7 +19,11 @@ func init() {
 		if !ok || v.Status != core.VolumeExtending {
 			return
 		}
-		// Extending keeps the attachments, so the state to return to follows them.
+		// The state to return to is the one the extend started from: it
+		// starts only from available (no attachments) or in-use (some), and
+		// nothing attaches or detaches meanwhile: DetachVolume refuses, and
+		// a deleted server's detach leaves the volume extending only while
+		// other attachments remain. Deriving it survives a restart.
 		to := core.VolumeAvailable
 		if len(v.Attachments) > 0 {
 			to = core.VolumeInUse
@@ -52,6 +56,16 @@ func (d *Driver) volume(op, id string) (*core.Volume, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// checkListDC refuses a list filtered on a datacenter that is down
+// (Unavailable) or unknown (InvalidArgument), as ListServers does; a list
+// across datacenters leaves out those that are down. Called with d.mu held.
+func (d *Driver) checkListDC(op string, opts core.ListOptions) error {
+	if opts.DatacenterID == "" {
+		return nil
+	}
+	return d.checkDC(op, opts.DatacenterID)
 }
 
 // sameProject reports whether a resource of project b may be used by a request of project a.
@@ -175,6 +189,9 @@ func (d *Driver) ListVolumes(ctx context.Context, opts core.ListOptions) ([]core
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.checkListDC("ListVolumes", opts); err != nil {
+		return nil, err
+	}
 	out := make([]core.Volume, 0, len(d.st.Volumes))
 	for _, v := range d.st.Volumes {
 		if matches(opts, v.Meta) && !d.down[v.DatacenterID] {
@@ -259,6 +276,11 @@ func (d *Driver) DetachVolume(ctx context.Context, id, serverID string) (core.Vo
 	if err != nil {
 		return core.Volume{}, err
 	}
+	// Cinder detaches only an in-use volume; one being extended keeps its
+	// attachments until the extend is done.
+	if len(v.Attachments) > 0 && v.Status != core.VolumeInUse {
+		return core.Volume{}, conflict(op, "volume %s is %s; only an in-use volume can be detached", id, v.Status)
+	}
 	if err := d.detachVolume(op, v, serverID); err != nil {
 		return core.Volume{}, err
 	}
@@ -270,6 +292,11 @@ func (d *Driver) DetachVolume(ctx context.Context, id, serverID string) (core.Vo
 
 // ExtendVolume grows a volume (B.4.1.6); the new size must be strictly
 // larger. An attached volume may grow too, as Cinder allows since 3.42.
+//
+// The new size is the volume's from the request on: the quota holds it (as
+// Cinder reserves it at the request) and every event from extending on
+// carries it, so usage, the volume and billing never disagree, even across
+// a restart while the extend is pending.
 func (d *Driver) ExtendVolume(ctx context.Context, id string, newSizeGB int64) (core.Volume, error) {
 	const op = "ExtendVolume"
 	if err := d.begin(ctx, op); err != nil {
