@@ -129,3 +129,51 @@ func TestSnapshot_X1_DeleteFailed(t *testing.T) {
 	volWantEvents(t, d, sn.ID, [2]string{"", "creating"}, [2]string{"creating", "available"},
 		[2]string{"error", "deleting"}, [2]string{"deleting", "deleted"})
 }
+
+// A snapshot or a backup lives in its volume's datacenter: taken from the
+// volume when the request names none, refused when it names another.
+func TestSnapshot_X1_X2_DatacenterOfTheVolume(t *testing.T) {
+	d := newTestDriver(t)
+	ctx := testCtx(t)
+	v, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: testProject, DatacenterID: "dc2"}, SizeGB: 3})
+	wantKind(t, err, core.KindUnknown)
+	cases := []struct {
+		name string
+		dc   string
+		want core.Kind
+	}{
+		{"none named: the volume's", "", core.KindUnknown},
+		{"the volume's", "dc2", core.KindUnknown},
+		{"another", "dc1", core.InvalidArgument},
+		{"unknown", "dc9", core.InvalidArgument},
+	}
+	for _, c := range cases {
+		cm := core.CreateMeta{ProjectID: testProject, DatacenterID: c.dc}
+		t.Run("X.1 "+c.name, func(t *testing.T) {
+			sn, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: cm, VolumeID: v.ID})
+			wantKind(t, err, c.want)
+			if err != nil {
+				if !strings.Contains(err.Error(), "datacenter_id") {
+					t.Fatalf("%v does not name datacenter_id", err)
+				}
+				return
+			}
+			if sn.DatacenterID != "dc2" || lastEvent(t, d, sn.ID).DatacenterID != "dc2" {
+				t.Fatalf("%+v", sn)
+			}
+		})
+		t.Run("X.2 "+c.name, func(t *testing.T) {
+			b, err := d.CreateBackup(ctx, core.BackupCreate{CreateMeta: cm, VolumeID: v.ID})
+			wantKind(t, err, c.want)
+			if err != nil {
+				if !strings.Contains(err.Error(), "datacenter_id") {
+					t.Fatalf("%v does not name datacenter_id", err)
+				}
+				return
+			}
+			if b.DatacenterID != "dc2" || lastEvent(t, d, b.ID).DatacenterID != "dc2" {
+				t.Fatalf("%+v", b)
+			}
+		})
+	}
+}

@@ -627,3 +627,347 @@ func TestVolume_B4_1_4_ConcurrentAttachOnce(t *testing.T) {
 		t.Fatalf("%d attaches succeeded: %+v", ok, got.Attachments)
 	}
 }
+
+// createVolumeLocked is what CreateVolume and a server's boot volumes share:
+// instant makes the volume available in the same call whatever the latency;
+// otherwise it waits for "volume.create". It neither remembers client tokens
+// nor leaves anything behind when it refuses.
+func TestVolume_B4_1_1_CreateVolumeLocked(t *testing.T) {
+	cases := []struct {
+		name    string
+		instant bool
+		want    core.VolumeStatus // right after the call
+		events  [][2]string
+		timers  int
+	}{
+		{"B.4.1.1 instant (a boot volume)", true, core.VolumeAvailable,
+			[][2]string{{"", "creating"}, {"creating", "available"}}, 0},
+		{"B.4.1.1 scheduled", false, core.VolumeCreating,
+			[][2]string{{"", "creating"}}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, clock := newManualDriver(t, time.Second)
+			req := core.VolumeCreate{CreateMeta: meta(), Name: "boot", SizeGB: 3}
+			req.ClientToken = "tok"
+			d.mu.Lock()
+			v, err := d.createVolumeLocked("CreateServer", req, c.instant)
+			_, remembered := d.token(core.TypeVolume, req.CreateMeta)
+			d.mu.Unlock()
+			wantKind(t, err, core.KindUnknown)
+			if remembered {
+				t.Fatal("createVolumeLocked remembered the client token; its callers do")
+			}
+			got := volGet(t, d, v.ID)
+			if got.Status != c.want || got.VolumeType != "standard" || got.Host != "dc1@sim-standard" || got.SizeGB != 3 {
+				t.Fatalf("%+v", got)
+			}
+			volWantEvents(t, d, v.ID, c.events...)
+			for _, ev := range d.Events() {
+				if ev.ResourceID == v.ID && ev.Attributes != (core.EventAttributes{Name: "boot", SizeGB: 3, VolumeType: "standard"}) {
+					t.Fatalf("event attributes %+v", ev.Attributes)
+				}
+			}
+			if clock.Pending() != c.timers {
+				t.Fatalf("%d timers, want %d", clock.Pending(), c.timers)
+			}
+			clock.Advance(time.Second)
+			if got := volGet(t, d, v.ID); got.Status != core.VolumeAvailable {
+				t.Fatalf("after the latency: %s", got.Status)
+			}
+		})
+	}
+	t.Run("B.4.1.1 refused: nothing left", func(t *testing.T) {
+		d := newTestDriver(t)
+		q := volNoLimits
+		q.VolumeGB = 2
+		d.SetQuota("dc1", testProject, q)
+		before := len(d.Events())
+		for _, req := range []core.VolumeCreate{
+			{CreateMeta: meta(), SizeGB: 3},
+			{CreateMeta: meta(), SizeGB: 1, VolumeType: "gold"},
+			{CreateMeta: meta(), SizeGB: 1, SnapshotID: "nope"},
+			{CreateMeta: meta(), SizeGB: 1, ImageID: "nope"},
+		} {
+			d.mu.Lock()
+			_, err := d.createVolumeLocked("CreateServer", req, true)
+			d.mu.Unlock()
+			if k := core.KindOf(err); k != core.QuotaExceeded && k != core.InvalidArgument {
+				t.Fatalf("%+v: %v", req, err)
+			}
+		}
+		if list, _ := d.ListVolumes(testCtx(t), core.ListOptions{}); len(list) != 0 || len(d.Events()) != before {
+			t.Fatalf("a refused create left %d volumes, %d events", len(list), len(d.Events())-before)
+		}
+	})
+}
+
+// Every storage list filtered on a datacenter that is down is Unavailable and
+// on an unknown one InvalidArgument, as ListServers; a list across
+// datacenters leaves out those that are down.
+func TestStorage_B4_1_3_X1_X2_ListByDatacenter(t *testing.T) {
+	d := newTestDriver(t)
+	ctx := testCtx(t)
+	for _, dc := range []string{"dc1", "dc2"} {
+		cm := core.CreateMeta{ProjectID: testProject, DatacenterID: dc}
+		v, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: cm, SizeGB: 1})
+		wantKind(t, err, core.KindUnknown)
+		_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: cm, VolumeID: v.ID})
+		wantKind(t, err, core.KindUnknown)
+		_, err = d.CreateBackup(ctx, core.BackupCreate{CreateMeta: cm, VolumeID: v.ID})
+		wantKind(t, err, core.KindUnknown)
+	}
+	d.SetDatacenterDown("dc2", true)
+	lists := []struct {
+		name string
+		list func(core.ListOptions) ([]string, error) // datacenters of the items
+	}{
+		{"B.4.1.3 ListVolumes", func(o core.ListOptions) ([]string, error) {
+			l, err := d.ListVolumes(ctx, o)
+			return volDCs(l, func(v core.Volume) string { return v.DatacenterID }), err
+		}},
+		{"X.1 ListVolumeSnapshots", func(o core.ListOptions) ([]string, error) {
+			l, err := d.ListVolumeSnapshots(ctx, o)
+			return volDCs(l, func(s core.VolumeSnapshot) string { return s.DatacenterID }), err
+		}},
+		{"X.2 ListBackups", func(o core.ListOptions) ([]string, error) {
+			l, err := d.ListBackups(ctx, o)
+			return volDCs(l, func(b core.Backup) string { return b.DatacenterID }), err
+		}},
+	}
+	for _, l := range lists {
+		t.Run(l.name, func(t *testing.T) {
+			for _, c := range []struct {
+				dc   string
+				want core.Kind
+				dcs  string
+			}{
+				{"", core.KindUnknown, "dc1"},
+				{"dc1", core.KindUnknown, "dc1"},
+				{"dc2", core.Unavailable, ""},
+				{"dc9", core.InvalidArgument, ""},
+			} {
+				got, err := l.list(core.ListOptions{DatacenterID: c.dc})
+				wantKind(t, err, c.want)
+				if err == nil && strings.Join(got, ",") != c.dcs {
+					t.Fatalf("filter %q listed datacenters %v, want %s", c.dc, got, c.dcs)
+				}
+				if err != nil && c.want == core.InvalidArgument && !strings.Contains(err.Error(), "datacenter_id") {
+					t.Fatalf("%v does not name datacenter_id", err)
+				}
+			}
+		})
+	}
+}
+
+func volDCs[T any](l []T, dc func(T) string) []string {
+	out := []string{}
+	for _, x := range l {
+		out = append(out, dc(x))
+	}
+	return out
+}
+
+// Every storage operation on a resource of a datacenter that is down is
+// Unavailable, and changes nothing.
+func TestStorage_B4_1_X1_X2_DatacenterDown(t *testing.T) {
+	d := newTestDriver(t)
+	ctx := testCtx(t)
+	s := volServer(t, d, "srv")
+	v := volCreate(t, d, 2)
+	att := volCreate(t, d, 2)
+	_, err := d.AttachVolume(ctx, att.ID, core.VolumeAttach{ServerID: s.ID})
+	wantKind(t, err, core.KindUnknown)
+	sn, _ := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID})
+	bk, _ := d.CreateBackup(ctx, core.BackupCreate{CreateMeta: meta(), VolumeID: v.ID})
+	d.SetDatacenterDown("dc1", true)
+	before := len(d.Events())
+	ops := []struct {
+		name string
+		do   func() error
+	}{
+		{"B.4.1.1 CreateVolume", func() error {
+			_, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: meta(), SizeGB: 1})
+			return err
+		}},
+		{"B.4.1.2 DeleteVolume", func() error { return d.DeleteVolume(ctx, v.ID) }},
+		{"B.4.1.3 GetVolume", func() error { _, err := d.GetVolume(ctx, v.ID); return err }},
+		{"B.4.1.4 AttachVolume", func() error { _, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID}); return err }},
+		{"B.4.1.5 DetachVolume", func() error { _, err := d.DetachVolume(ctx, att.ID, s.ID); return err }},
+		{"B.4.1.6 ExtendVolume", func() error { _, err := d.ExtendVolume(ctx, v.ID, 3); return err }},
+		{"X.1 CreateVolumeSnapshot", func() error {
+			_, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: meta(), VolumeID: v.ID})
+			return err
+		}},
+		{"X.1 GetVolumeSnapshot", func() error { _, err := d.GetVolumeSnapshot(ctx, sn.ID); return err }},
+		{"X.1 DeleteVolumeSnapshot", func() error { return d.DeleteVolumeSnapshot(ctx, sn.ID) }},
+		{"X.2 CreateBackup", func() error {
+			_, err := d.CreateBackup(ctx, core.BackupCreate{CreateMeta: meta(), VolumeID: v.ID})
+			return err
+		}},
+		{"X.2 GetBackup", func() error { _, err := d.GetBackup(ctx, bk.ID); return err }},
+		{"X.2 DeleteBackup", func() error { return d.DeleteBackup(ctx, bk.ID) }},
+	}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) { wantKind(t, op.do(), core.Unavailable) })
+	}
+	if n := len(d.Events()) - before; n != 0 {
+		t.Fatalf("%d events while the datacenter was down", n)
+	}
+}
+
+// An extend keeps the attachments: detaching meanwhile is Conflict, and the
+// volume goes back to in-use with the new size.
+func TestVolume_B4_1_5_DetachWhileExtending(t *testing.T) {
+	d, clock := newManualDriver(t, time.Second, func(c *Config) {
+		c.Latencies = map[string]Duration{"volume.extend": Duration(time.Second)}
+		c.Latency = 0
+	})
+	ctx := testCtx(t)
+	s := volServer(t, d, "srv")
+	v := volCreate(t, d, 4)
+	_, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
+	wantKind(t, err, core.KindUnknown)
+	_, err = d.ExtendVolume(ctx, v.ID, 8)
+	wantKind(t, err, core.KindUnknown)
+	steps := []struct {
+		name string
+		do   func() (core.Volume, error)
+		want core.Kind
+		in   string
+	}{
+		{"detach while extending", func() (core.Volume, error) { return d.DetachVolume(ctx, v.ID, s.ID) }, core.Conflict, "extending"},
+		{"attach while extending", func() (core.Volume, error) {
+			return d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: volServer(t, d, "other").ID})
+		}, core.Conflict, "extending"},
+		{"extend again while extending", func() (core.Volume, error) { return d.ExtendVolume(ctx, v.ID, 9) }, core.Conflict, "extending"},
+	}
+	for _, st := range steps {
+		t.Run("B.4.1.5 "+st.name, func(t *testing.T) {
+			_, err := st.do()
+			wantKind(t, err, st.want)
+			if !strings.Contains(err.Error(), st.in) {
+				t.Fatalf("%v does not name the state", err)
+			}
+		})
+	}
+	clock.Advance(time.Second)
+	got := volGet(t, d, v.ID)
+	if got.Status != core.VolumeInUse || got.SizeGB != 8 || len(got.Attachments) != 1 || got.Attachments[0].ServerID != s.ID {
+		t.Fatalf("%+v", got)
+	}
+	got, err = d.DetachVolume(ctx, v.ID, s.ID)
+	wantKind(t, err, core.KindUnknown)
+	volWantEvents(t, d, v.ID, [2]string{"", "creating"}, [2]string{"creating", "available"}, [2]string{"available", "in-use"},
+		[2]string{"in-use", "extending"}, [2]string{"extending", "in-use"}, [2]string{"in-use", "available"})
+	if ev := lastEvent(t, d, v.ID); ev.Attributes.SizeGB != 8 || ev.Attributes.ServerID != s.ID {
+		t.Fatalf("detach event %+v", ev)
+	}
+}
+
+// An extend pending at Close completes at the next start, back to the state
+// it started from, with its new size, once.
+func TestVolume_B4_1_6_ExtendSurvivesRestart(t *testing.T) {
+	for _, attached := range []bool{false, true} {
+		name := "B.4.1.6 available"
+		if attached {
+			name = "B.4.1.6 in-use"
+		}
+		t.Run(name, func(t *testing.T) {
+			clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			cfg := TestConfig()
+			cfg.StatePath = t.TempDir() + "/state.json"
+			cfg.Latencies = map[string]Duration{"volume.extend": Duration(time.Second)}
+			d, err := New(cfg, WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := testCtx(t)
+			v := volCreate(t, d, 5)
+			want := core.VolumeAvailable
+			if attached {
+				s := volServer(t, d, "srv")
+				_, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
+				wantKind(t, err, core.KindUnknown)
+				want = core.VolumeInUse
+			}
+			_, err = d.ExtendVolume(ctx, v.ID, 7)
+			wantKind(t, err, core.KindUnknown)
+			n := len(eventsFor(d, v.ID))
+			_ = d.Close()
+			clock.Advance(2 * time.Second)
+			d2, err := New(cfg, WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d2.Close()
+			got := volGet(t, d2, v.ID)
+			if got.Status != want || got.SizeGB != 7 {
+				t.Fatalf("after restart %+v", got)
+			}
+			evs := eventsFor(d2, v.ID)
+			if len(evs) != n+1 || evs[n] != [2]string{"extending", string(want)} {
+				t.Fatalf("events %v", evs)
+			}
+			if ev := lastEvent(t, d2, v.ID); ev.Attributes.SizeGB != 7 {
+				t.Fatalf("%+v", ev)
+			}
+		})
+	}
+}
+
+// Extends hold their new size from the request: concurrent creates and
+// extends, some still pending, never take more than the quota.
+func TestVolume_B4_1_6_ConcurrentExtendRespectsQuota(t *testing.T) {
+	d, clock := newManualDriver(t, time.Second, func(c *Config) {
+		c.Latency = 0
+		c.Latencies = map[string]Duration{"volume.extend": Duration(time.Second)}
+	})
+	ctx := testCtx(t)
+	q := volNoLimits
+	q.VolumeGB = 60
+	d.SetQuota("dc1", testProject, q)
+	vols := make([]core.Volume, 8)
+	for i := range vols {
+		vols[i] = volCreate(t, d, 2) // 16 GB
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted := int64(16)
+	for i, v := range vols {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := d.ExtendVolume(ctx, v.ID, 2+int64(i+1)); err == nil {
+				mu.Lock()
+				granted += int64(i + 1)
+				mu.Unlock()
+			} else if core.KindOf(err) != core.QuotaExceeded {
+				t.Errorf("extend: %v", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: meta(), SizeGB: 4}); err == nil {
+				mu.Lock()
+				granted += 4
+				mu.Unlock()
+			} else if core.KindOf(err) != core.QuotaExceeded {
+				t.Errorf("create: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	used, _ := d.GetVolumeQuota(ctx, "dc1", testProject)
+	clock.Advance(time.Second)
+	after, _ := d.GetVolumeQuota(ctx, "dc1", testProject)
+	if used.UsedGB != granted || after.UsedGB != granted || granted > 60 {
+		t.Fatalf("granted %d GB; used %d while extending, %d after; quota 60", granted, used.UsedGB, after.UsedGB)
+	}
+	list, _ := d.ListVolumes(ctx, core.ListOptions{})
+	for _, v := range list {
+		if v.Status != core.VolumeAvailable {
+			t.Fatalf("%s left %s", v.ID, v.Status)
+		}
+	}
+}
