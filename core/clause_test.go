@@ -8,10 +8,16 @@ import (
 )
 
 func TestClauses_WellFormed(t *testing.T) {
-	id := regexp.MustCompile(`^(B\.[0-9.]+|X\.[0-9])$`)
+	id := regexp.MustCompile(`^(B\.[0-9]+(\.[0-9]+)+|X\.[0-9])$`)
+	// The pattern itself must refuse what it is meant to refuse.
+	for _, bad := range []string{"B.1", "B.1.", "B..1", "B.1..2", "X.10", "X.", "A.0.3", "b.1.1", " B.1.1", "B.1.1 "} {
+		if id.MatchString(bad) {
+			t.Fatalf("the id pattern accepts %q", bad)
+		}
+	}
 	seen := map[Clause]bool{}
 	for _, c := range Clauses {
-		if !id.MatchString(string(c.ID)) || strings.HasSuffix(string(c.ID), ".") || strings.Contains(string(c.ID), "..") {
+		if !id.MatchString(string(c.ID)) {
 			t.Errorf("clause id %q is not of the form B.n.n or X.n", c.ID)
 		}
 		if seen[c.ID] {

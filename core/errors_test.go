@@ -61,6 +61,7 @@ func TestErrors_A0_3_KindHTTPStatusRoundTrip(t *testing.T) {
 		{http.StatusBadGateway, Unavailable},
 		{http.StatusGatewayTimeout, Unavailable},
 		{http.StatusTeapot, InvalidArgument},
+		{http.StatusInternalServerError, Internal},
 		{http.StatusMethodNotAllowed, InvalidArgument},
 		{http.StatusUnprocessableEntity, InvalidArgument},
 		{499, InvalidArgument},
@@ -178,6 +179,16 @@ func TestErrors_WithOp(t *testing.T) {
 	// A sentinel is never changed: it is shared by every caller.
 	if s := WithOp("Op", ErrNotFound); ErrNotFound.Op != "" || !errors.Is(s, ErrNotFound) {
 		t.Fatalf("WithOp on a sentinel: %+v, sentinel %+v", s, ErrNotFound)
+	}
+	// A *Error inside a fmt wrapper: the op is set on a copy, the kind is kept,
+	// and the wrapped original is not changed.
+	inner := Errorf(Gone, "cursor 3 is gone")
+	wrapped := WithOp("Watch", fmt.Errorf("layer: %w", inner))
+	if inner.(*Error).Op != "" || KindOf(wrapped) != Gone || !errors.Is(wrapped, ErrGone) || errors.Is(wrapped, ErrNotFound) {
+		t.Fatalf("WithOp on a wrapped error: %v (inner %+v)", wrapped, inner)
+	}
+	if !errors.As(wrapped, &e) || e.Op != "Watch" {
+		t.Fatalf("WithOp on a wrapped error set no op: %v", wrapped)
 	}
 	plain := errors.New("x")
 	if WithOp("Op", plain) != plain {

@@ -48,6 +48,11 @@ func intAttr(get func(*Image) *int64) imageAttr {
 			var n int64
 			switch x := v.(type) {
 			case float64: // JSON numbers
+				// Bound first: converting a float beyond int64 is
+				// CPU-dependent (amd64 and arm64 differ).
+				if x >= 9.223372036854775807e18 || x <= -9.223372036854775808e18 {
+					return fmt.Errorf("is too large")
+				}
 				if x != float64(int64(x)) {
 					return fmt.Errorf("must be a whole number")
 				}
@@ -105,19 +110,22 @@ var imageAttrs = map[string]imageAttr{
 	"image_tags": {
 		exists: func(i *Image) bool { return len(i.ImageTags) > 0 },
 		set: func(i *Image, v any) error {
-			list, ok := v.([]any)
-			if !ok {
-				if s, ok := v.([]string); ok {
-					i.ImageTags = append([]string(nil), s...)
-					return nil
+			var list []any
+			switch x := v.(type) {
+			case []any: // JSON
+				list = x
+			case []string: // a Go caller: the same rules, and a copy
+				for _, s := range x {
+					list = append(list, s)
 				}
+			default:
 				return fmt.Errorf("must be a list of strings")
 			}
-			tags := make([]string, 0, len(list))
+			tags := make([]string, 0, len(list)) // never nil: [] in JSON, not null
 			for _, t := range list {
 				s, ok := t.(string)
-				if !ok || s == "" || len(s) > 255 {
-					return fmt.Errorf("must be a list of non-empty strings")
+				if !ok || checkTag("tag", s) != nil {
+					return fmt.Errorf("must be a list of non-empty strings of at most %d characters", MaxNameLen)
 				}
 				tags = append(tags, s)
 			}

@@ -64,6 +64,8 @@ func TestImagePatch_B2_3_5_Apply(t *testing.T) {
 		{"id", []PatchOp{op("replace", "/id", "x")}, PermissionDenied, "patch[0]", nil},
 		{"status", []PatchOp{op("replace", "/status", "active")}, PermissionDenied, "patch[0]", nil},
 		{"checksum", []PatchOp{op("remove", "/checksum", nil)}, PermissionDenied, "patch[0]", nil},
+		{"size_bytes", []PatchOp{op("replace", "/size_bytes", float64(1))}, PermissionDenied, "patch[0]", nil},
+		{"add id", []PatchOp{op("add", "/id", "x")}, PermissionDenied, "patch[0]", nil},
 		{"size (Glance)", []PatchOp{op("replace", "/size", float64(1))}, PermissionDenied, "patch[0]", nil},
 		{"owner (Glance)", []PatchOp{op("replace", "/owner", "p2")}, PermissionDenied, "patch[0]", nil},
 		{"file (Glance)", []PatchOp{op("add", "/file", "x")}, PermissionDenied, "patch[0]", nil},
@@ -80,9 +82,29 @@ func TestImagePatch_B2_3_5_Apply(t *testing.T) {
 		{"tags (Glance)", []PatchOp{op("replace", "/tags", []any{"x", "y"})}, KindUnknown, "", func(i *Image) { i.ImageTags = []string{"x", "y"} }},
 		{"image_tags []string", []PatchOp{op("replace", "/image_tags", []string{"z"})}, KindUnknown, "", func(i *Image) { i.ImageTags = []string{"z"} }},
 		{"add tags that exist", []PatchOp{op("add", "/tags", []any{"x"})}, InvalidArgument, "patch[0]", nil},
+		{"remove tags leaves an empty list", []PatchOp{op("remove", "/tags", nil)}, KindUnknown, "", func(i *Image) { i.ImageTags = []string{} }},
+		{"remove tags then add", []PatchOp{op("remove", "/tags", nil), op("add", "/tags", []any{"n"})}, KindUnknown, "",
+			func(i *Image) { i.ImageTags = []string{"n"} }},
+		{"replace tags with an empty JSON list", []PatchOp{op("replace", "/tags", []any{})}, KindUnknown, "", func(i *Image) { i.ImageTags = []string{} }},
+		// Tags given as []string (a Go caller, a plugin codec) obey the same
+		// rules as tags decoded from JSON, and an empty list stays a list.
+		{"replace tags with an empty []string", []PatchOp{op("replace", "/image_tags", []string{})}, KindUnknown, "", func(i *Image) { i.ImageTags = []string{} }},
+		{"empty tag as []string", []PatchOp{op("replace", "/image_tags", []string{"ok", ""})}, InvalidArgument, "patch[0].value", nil},
+		{"long tag as []string", []PatchOp{op("replace", "/tags", []string{strings.Repeat("t", 256)})}, InvalidArgument, "patch[0].value", nil},
+		{"tags null", []PatchOp{op("replace", "/tags", nil)}, InvalidArgument, "patch[0].value", nil},
+		// A tag's length counts characters, as a name's does.
+		{"tag of 255 Chinese characters", []PatchOp{op("replace", "/tags", []any{strings.Repeat("图", 255)})}, KindUnknown, "",
+			func(i *Image) { i.ImageTags = []string{strings.Repeat("图", 255)} }},
+		{"tag of 256 Chinese characters", []PatchOp{op("replace", "/tags", []any{strings.Repeat("图", 256)})}, InvalidArgument, "patch[0].value", nil},
+		{"tag not UTF-8", []PatchOp{op("replace", "/tags", []any{"a\xffb"})}, InvalidArgument, "patch[0].value", nil},
 		// numbers as JSON gives them
 		{"fractional", []PatchOp{op("replace", "/min_disk", 1.5)}, InvalidArgument, "patch[0].value", nil},
 		{"negative", []PatchOp{op("replace", "/min_disk", float64(-1))}, InvalidArgument, "patch[0].value", nil},
+		{"negative int", []PatchOp{op("replace", "/min_ram_mb", -5)}, InvalidArgument, "patch[0].value", nil},
+		{"zero", []PatchOp{op("replace", "/min_disk", float64(0))}, KindUnknown, "", func(i *Image) { i.MinDiskGB = 0 }},
+		{"beyond int64", []PatchOp{op("replace", "/min_ram", 1e19)}, InvalidArgument, "patch[0].value", nil},
+		{"number null", []PatchOp{op("replace", "/min_ram", nil)}, InvalidArgument, "patch[0].value", nil},
+		{"bool as number", []PatchOp{op("replace", "/min_ram", true)}, InvalidArgument, "patch[0].value", nil},
 		{"number as string", []PatchOp{op("replace", "/min_ram", "512")}, InvalidArgument, "patch[0].value", nil},
 		{"tags not a list", []PatchOp{op("replace", "/tags", "x")}, InvalidArgument, "patch[0].value", nil},
 		{"tag not a string", []PatchOp{op("replace", "/tags", []any{"x", 1.0})}, InvalidArgument, "patch[0].value", nil},
@@ -101,6 +123,9 @@ func TestImagePatch_B2_3_5_Apply(t *testing.T) {
 		{"property replace missing", []PatchOp{op("replace", "/nope", "x")}, InvalidArgument, "patch[0]", nil},
 		{"property remove missing", []PatchOp{op("remove", "/nope", nil)}, InvalidArgument, "patch[0]", nil},
 		{"property not a string", []PatchOp{op("add", "/layers", 3.0)}, InvalidArgument, "patch[0].value", nil},
+		{"property null", []PatchOp{op("add", "/layers", nil)}, InvalidArgument, "patch[0].value", nil},
+		{"property value too long", []PatchOp{op("add", "/layers", strings.Repeat("v", MaxNameLen+1))}, InvalidArgument, "layers", nil},
+		{"property named like a Glance alias is the alias", []PatchOp{op("add", "/owner", "x")}, PermissionDenied, "patch[0]", nil},
 		{"property value control character", []PatchOp{op("add", "/layers", "a\x00")}, InvalidArgument, "layers", nil},
 		{"property key with colon and dot", []PatchOp{op("add", "/os:distro.v", "debian")}, KindUnknown, "",
 			func(i *Image) { i.Properties = map[string]string{"crs": "EPSG:4326", "os:distro.v": "debian"} }},
@@ -221,6 +246,21 @@ func TestImagePatch_B2_3_5_EmptyTagsStayEmptyList(t *testing.T) {
 	b, _ := json.Marshal(out)
 	if !strings.Contains(string(b), `"image_tags":[]`) {
 		t.Fatalf("image_tags after a rename: %s", b)
+	}
+	// Emptying the tags, however the empty list is given, answers [] too.
+	for _, v := range []any{[]any{}, []string{}, []string(nil)} {
+		out, err := ApplyImagePatch(patchBase(), []PatchOp{op("replace", "/tags", v)})
+		if err != nil {
+			t.Fatalf("%#v: %v", v, err)
+		}
+		b, _ := json.Marshal(out)
+		if !strings.Contains(string(b), `"image_tags":[]`) {
+			t.Errorf("image_tags after replacing them with %#v: %s", v, b)
+		}
+	}
+	out, err = ApplyImagePatch(patchBase(), []PatchOp{op("remove", "/tags", nil)})
+	if b, _ := json.Marshal(out); err != nil || !strings.Contains(string(b), `"image_tags":[]`) {
+		t.Errorf("image_tags after remove: %v %s", err, b)
 	}
 }
 

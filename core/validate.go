@@ -58,6 +58,15 @@ func validateText(field, s string, max int) error {
 	return nil
 }
 
+// checkTag checks one image tag: non-empty text of at most MaxNameLen
+// characters, the same rule for create (B.2.3.1) and update (B.2.3.5).
+func checkTag(field, tag string) error {
+	if tag == "" {
+		return invalid(field, "must not be empty")
+	}
+	return validateText(field, tag, MaxNameLen)
+}
+
 // ValidateID checks that an id is present and plausible: printable, no
 // slash, at most 255 bytes.
 func ValidateID(field, id string) error {
@@ -92,8 +101,12 @@ func ValidateCIDR(field, s string) error {
 
 // ValidateIP checks an IPv4 or IPv6 address.
 func ValidateIP(field, s string) error {
-	if _, err := netip.ParseAddr(s); err != nil {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
 		return invalid(field, "%q is not an IP address", s)
+	}
+	if a.Zone() != "" {
+		return invalid(field, "%q has a zone; a cloud takes an address without one", s)
 	}
 	return nil
 }
@@ -387,6 +400,11 @@ func (r *ImageCreate) Validate() error {
 	}
 	if r.MinRAMMB < 0 || r.MinDiskGB < 0 {
 		return invalid("min_ram_mb", "and min_disk_gb must not be negative")
+	}
+	for i, t := range r.ImageTags {
+		if err := checkTag(fmt.Sprintf("image_tags[%d]", i), t); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -118,6 +118,9 @@ func TestValidate_CIDRAndIP(t *testing.T) {
 		{"ip with prefix", ValidateIP("ip", "10.0.0.1/24"), "ip"},
 		{"ip leading zero", ValidateIP("ip", "10.0.0.01"), "ip"},
 		{"ip empty", ValidateIP("ip", ""), "ip"},
+		// A zone is local to one host: no cloud can be given fe80::1%eth0.
+		{"ip with zone", ValidateIP("ip", "fe80::1%eth0"), "ip"},
+		{"ip v4-mapped", ValidateIP("ip", "::ffff:10.0.0.1"), ""},
 	})
 	err := ValidateCIDR("cidr", "10.0.0.1/24")
 	if !strings.Contains(MessageOf(err), "10.0.0.0/24") {
@@ -378,6 +381,13 @@ func TestValidate_B2_3_1_ImageCreate(t *testing.T) {
 		vcase{"arch sparc", v(func(r *ImageCreate) { r.Architecture = "sparc" }), "architecture"},
 		vcase{"negative min ram", v(func(r *ImageCreate) { r.MinRAMMB = -1 }), "min_ram_mb"},
 		vcase{"negative min disk", v(func(r *ImageCreate) { r.MinDiskGB = -1 }), "min_ram_mb"},
+		vcase{"tags", v(func(r *ImageCreate) { r.ImageTags = []string{"gis", "roads"} }), ""},
+		// The rules of a tag are those of an update (ApplyImagePatch): a tag
+		// that an update refuses cannot come in by create.
+		vcase{"empty tag", v(func(r *ImageCreate) { r.ImageTags = []string{"gis", ""} }), "image_tags"},
+		vcase{"tag of 256 characters", v(func(r *ImageCreate) { r.ImageTags = []string{strings.Repeat("t", 256)} }), "image_tags"},
+		vcase{"tag of 255 Chinese characters", v(func(r *ImageCreate) { r.ImageTags = []string{strings.Repeat("图", 255)} }), ""},
+		vcase{"tag not UTF-8", v(func(r *ImageCreate) { r.ImageTags = []string{"a\xffb"} }), "image_tags"},
 	)
 	vcheck(t, vc)
 
