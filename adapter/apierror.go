@@ -3,7 +3,9 @@ package adapter
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -49,6 +51,10 @@ func WriteError(w http.ResponseWriter, err error) {
 	body := ErrorFor(err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	var re *retryError
+	if errors.As(err, &re) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.after.Seconds()))))
+	}
 	w.WriteHeader(body.Error.Code)
 	_ = json.NewEncoder(w).Encode(body)
 }

@@ -29,6 +29,7 @@ func (s *Server) projectRoutes() {
 	g.GET("/datacenters", s.listDatacenters)
 	g.GET("/datacenters/:dc/quotas/compute", s.computeQuota)
 	g.GET("/datacenters/:dc/quotas/volume", s.volumeQuota)
+	s.serverRoutes(g)
 }
 
 // projectScoped lets a token scoped to project P touch only /v1/P/…

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,6 +85,10 @@ func requestError(err error) error {
 		msg := re.Error()
 		if re.Err != nil {
 			msg = re.Err.Error()
+		}
+		var syn *json.SyntaxError
+		if errors.As(re.Err, &syn) || strings.Contains(msg, "unexpected EOF") {
+			return core.Errorf(core.InvalidArgument, "malformed JSON in the request body: %s", msg)
 		}
 		return core.Errorf(core.InvalidArgument, "request body: %s", msg)
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gisiaas/gisiaas/adapter/events"
 	"github.com/gisiaas/gisiaas/adapter/identity"
+	"github.com/gisiaas/gisiaas/adapter/registry"
 	"github.com/gisiaas/gisiaas/api"
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -21,16 +23,27 @@ const MaxBodyBytes = 1 << 20
 // Config is what the HTTP API is built from.
 type Config struct {
 	Identity *identity.Service
+	// Registry records every resource the adapter manages and every create.
+	Registry *registry.Registry
+	// Events is the bus the reconciler publishes lifecycle events on; the
+	// events route streams it.
+	Events events.Bus
 	// Datacenters are served in this order.
 	Datacenters []Datacenter
+	// Limits protect the clouds and the adapter; zero values take defaults.
+	Limits Limits
 }
 
 // Server is the HTTP API.
 type Server struct {
-	echo *echo.Echo
-	ids  *identity.Service
-	dcs  []Datacenter
-	doc  *openAPI
+	echo     *echo.Echo
+	ids      *identity.Service
+	reg      *registry.Registry
+	bus      events.Bus
+	dcs      []Datacenter
+	backends map[string]*backend
+	limits   Limits
+	doc      *openAPI
 }
 
 // NewServer builds the HTTP API. Every response carries X-Request-Id and
@@ -49,8 +62,15 @@ func NewServer(cfg Config) *Server {
 	if err != nil {
 		panic(err) // the embedded document is broken: a build defect, caught by every test
 	}
+	limits := cfg.Limits.withDefaults()
+	e.Use(newRateLimiter(limits).middleware)
 	e.Use(doc.validate)
-	s := &Server{echo: e, ids: cfg.Identity, dcs: cfg.Datacenters, doc: doc}
+	s := &Server{echo: e, ids: cfg.Identity, reg: cfg.Registry, bus: cfg.Events, dcs: cfg.Datacenters,
+		limits: limits, doc: doc}
+	s.backends = make(map[string]*backend, len(s.dcs))
+	for _, dc := range s.dcs {
+		s.backends[dc.ID] = newBackend(dc, s.limits)
+	}
 	s.routes()
 	return s
 }
