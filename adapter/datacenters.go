@@ -30,6 +30,17 @@ func (s *Server) projectRoutes() {
 	g.GET("/datacenters/:dc/quotas/compute", s.computeQuota)
 	g.GET("/datacenters/:dc/quotas/volume", s.volumeQuota)
 	s.serverRoutes(g)
+	s.flavorRoutes(g)
+	s.imageRoutes(g)
+	s.networkRoutes(g)
+	s.floatingIPRoutes(g)
+	s.publicIPRoutes(g)
+	s.loadBalancerRoutes(g)
+	s.securityGroupRoutes(g)
+	s.volumeRoutes(g)
+	s.snapshotRoutes(g)
+	s.backupRoutes(g)
+	s.routerRoutes(g)
 }
 
 // projectScoped lets a token scoped to project P touch only /v1/P/…
