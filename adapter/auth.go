@@ -164,5 +164,6 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err := s.ids.RevokeToken(ctx, subject); err != nil {
 		return err
 	}
+	s.tokens.drop(subject)
 	return c.NoContent(http.StatusNoContent)
 }

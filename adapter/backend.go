@@ -140,7 +140,9 @@ func (b *backend) call(ctx context.Context, clause core.Clause, fn func(ctx cont
 		return core.Wrap(core.Unavailable, "call", ctx.Err())
 	}
 	defer func() { <-b.slots }()
+	start := time.Now()
 	_, err := b.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn(ctx) })
+	addBackendTime(ctx, time.Since(start))
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return retryAfter(core.Errorf(core.Unavailable, "datacenter %s is failing; calls are paused", b.ID), b.openFor)

@@ -26,6 +26,9 @@ type ServeConfig struct {
 	// PluginDirs are searched for gisiaas-driver-<name> before PATH.
 	PluginDirs  []string           `yaml:"plugin_dirs"`
 	Datacenters []DatacenterConfig `yaml:"datacenters"`
+	// Limits protect the clouds and the adapter (see Limits); zero fields
+	// take the defaults.
+	Limits Limits `yaml:"limits"`
 }
 
 // DatacenterConfig is one datacenter: the driver that serves it and that

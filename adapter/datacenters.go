@@ -25,7 +25,7 @@ type Datacenter struct {
 const backendTimeout = 10 * time.Second
 
 func (s *Server) projectRoutes() {
-	g := s.echo.Group("/v1/:project_id", s.authenticated, s.projectScoped)
+	g := s.echo.Group("/v1/:project_id", s.authenticated, s.projectScoped, s.doc.validate)
 	g.GET("/datacenters", s.listDatacenters)
 	g.GET("/datacenters/:dc/quotas/compute", s.computeQuota)
 	g.GET("/datacenters/:dc/quotas/volume", s.volumeQuota)

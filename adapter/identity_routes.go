@@ -20,7 +20,7 @@ import (
 //   - anyone, an access key for themselves, and the list of their own department.
 
 func (s *Server) identityRoutes() {
-	g := s.echo.Group("/v1/identity", s.authenticated)
+	g := s.echo.Group("/v1/identity", s.authenticated, s.doc.validate)
 	g.POST("/departments", s.createDepartment)
 	g.GET("/departments", s.listDepartments)
 	g.POST("/projects", s.createProject)

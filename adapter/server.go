@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,6 +44,7 @@ type Server struct {
 	dcs      []Datacenter
 	backends map[string]*backend
 	limits   Limits
+	tokens   *tokenCache
 	doc      *openAPI
 }
 
@@ -58,15 +60,19 @@ func NewServer(cfg Config) *Server {
 		WriteError(c.Response(), fromEcho(err))
 	}
 	e.Pre(echo.WrapMiddleware(RequestID))
+	e.Pre(serverTiming)
 	doc, err := loadOpenAPI()
 	if err != nil {
 		panic(err) // the embedded document is broken: a build defect, caught by every test
 	}
 	limits := cfg.Limits.withDefaults()
+	// The rate limit runs first, keyed by the token header without a
+	// lookup; the document's validation runs after authentication (route
+	// middleware), so a caller without access learns 401/403, not what its
+	// body got wrong.
 	e.Use(newRateLimiter(limits).middleware)
-	e.Use(doc.validate)
 	s := &Server{echo: e, ids: cfg.Identity, reg: cfg.Registry, bus: cfg.Events, dcs: cfg.Datacenters,
-		limits: limits, doc: doc}
+		limits: limits, tokens: newTokenCache(), doc: doc}
 	s.backends = make(map[string]*backend, len(s.dcs))
 	for _, dc := range s.dcs {
 		s.backends[dc.ID] = newBackend(dc, s.limits)
@@ -82,9 +88,9 @@ func (s *Server) routes() {
 	s.echo.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI)
 	})
-	s.echo.POST("/v3/auth/tokens", s.createToken)
-	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated)
-	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated)
+	s.echo.POST("/v3/auth/tokens", s.createToken, s.doc.validate)
+	s.echo.GET("/v3/auth/tokens", s.checkToken, s.authenticated, s.doc.validate)
+	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated, s.doc.validate)
 	s.identityRoutes()
 	s.projectRoutes()
 }
@@ -113,10 +119,16 @@ func (s *Server) authenticated(next echo.HandlerFunc) echo.HandlerFunc {
 		if tok == "" {
 			return core.Errorf(core.Unauthenticated, "X-Auth-Token is required")
 		}
-		who, err := s.ids.ValidateToken(c.Request().Context(), tok)
-		if err != nil {
-			return err
+		now := time.Now()
+		who, ok := s.tokens.get(tok, now)
+		if !ok {
+			var err error
+			if who, err = s.ids.ValidateToken(c.Request().Context(), tok); err != nil {
+				return err
+			}
+			s.tokens.put(tok, who, now)
 		}
+		who.Value = tok
 		c.Set("identity", &who)
 		return next(c)
 	}
