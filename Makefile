@@ -16,9 +16,11 @@ build:
 test: lint build
 	$(GO) test -race -count=1 ./...
 
-## bench: Go benchmarks with allocation counts; results go in docs/benchmarks.md.
+## bench: Go benchmarks with allocation counts, then the whole stack over HTTP with wrk
+## (installed from Debian's packages if missing); results go in docs/benchmarks.md.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	bash scripts/bench-http.sh
 
 ## lint: gofmt, go vet and staticcheck must be clean.
 lint: tools
