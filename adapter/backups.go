@@ -1,6 +1,124 @@
 package adapter
 
-import "github.com/labstack/echo/v4"
+import (
+	"context"
+	"net/http"
+	"time"
 
-// backupRoutes registers the routes of this resource (being written).
-func (s *Server) backupRoutes(_ *echo.Group) {}
+	"github.com/labstack/echo/v4"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// backupRoutes serves X.2. core.Backups has no restore: a backup is made,
+// shown, listed and deleted.
+func (s *Server) backupRoutes(g *echo.Group) {
+	g.POST("/backups", s.createBackup)
+	g.GET("/backups", s.listBackups)
+	g.GET("/backups/:id", s.getBackup)
+	g.DELETE("/backups/:id", s.deleteBackup)
+}
+
+// backupView is a volume backup as the API shows it (X.2).
+type backupView struct {
+	ID           string              `json:"id"`
+	Name         string              `json:"name"`
+	Description  string              `json:"description"`
+	VolumeID     string              `json:"volume_id"`
+	Kind         core.BackupKind     `json:"kind"`
+	ParentID     string              `json:"parent_id,omitempty"`
+	SizeGB       int64               `json:"size_gb"`
+	Status       core.SnapshotStatus `json:"status"`
+	NativeStatus string              `json:"native_status,omitempty"`
+	DatacenterID string              `json:"datacenter_id"`
+	ProjectID    string              `json:"project_id"`
+	CreatedAt    apiTime             `json:"created_at"`
+	UpdatedAt    apiTime             `json:"updated_at"`
+}
+
+func viewBackup(v core.Backup) backupView {
+	return backupView{ID: v.ID, Name: v.Name, Description: v.Description, VolumeID: v.VolumeID, Kind: v.Kind,
+		ParentID: v.ParentID, SizeGB: v.SizeGB, Status: v.Status, NativeStatus: v.NativeStatus,
+		DatacenterID: v.DatacenterID, ProjectID: v.ProjectID, CreatedAt: apiTime(v.CreatedAt), UpdatedAt: apiTime(v.UpdatedAt)}
+}
+
+// backupCreateRequest is the body of POST /backups. It names no
+// datacenter: a backup is made where its volume is.
+type backupCreateRequest struct {
+	Backup struct {
+		VolumeID    string          `json:"volume_id"`
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Kind        core.BackupKind `json:"kind"`
+	} `json:"backup"`
+}
+
+func (s *Server) createBackup(c echo.Context) error {
+	var req backupCreateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r := req.Backup
+	in := core.BackupCreate{VolumeID: r.VolumeID, Name: r.Name, Description: r.Description, Kind: r.Kind}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	b, err := s.sourceBackend("", core.TypeVolume, r.VolumeID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkRefs(c.Param("project_id"), b.ID, ref{core.TypeVolume, "volume_id", r.VolumeID}); err != nil {
+		return err
+	}
+	return s.create(c, core.TypeBackup, core.ClauseVolumeBackups, b, req, func(ctx context.Context, meta core.CreateMeta) (created, error) {
+		in.CreateMeta = meta
+		v, err := b.Cloud.CreateBackup(ctx, in)
+		return created{ID: v.ID, State: string(v.Status), Body: viewBackup(v)}, err
+	})
+}
+
+func (s *Server) listBackups(c echo.Context) error {
+	project := c.Param("project_id")
+	return list(c, s, core.TypeBackup, core.ClauseVolumeBackups,
+		func(ctx context.Context, b *backend) ([]core.Backup, error) {
+			vs, err := b.Cloud.ListBackups(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
+			for _, v := range vs {
+				s.learn(ctx, core.TypeBackup, b.ID, v.ProjectID, v.ID, string(v.Status))
+			}
+			return vs, err
+		},
+		func(v core.Backup) (time.Time, string) { return v.CreatedAt, v.ID }, viewBackup)
+}
+
+func (s *Server) getBackup(c echo.Context) error {
+	res, b, err := s.owned(c, core.TypeBackup, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var v core.Backup
+	err = b.call(c.Request().Context(), core.ClauseVolumeBackups, func(ctx context.Context) (err error) {
+		v, err = b.Cloud.GetBackup(ctx, res.CloudID)
+		return err
+	})
+	if err != nil {
+		return s.gone(c.Request().Context(), core.TypeBackup, res.ID, err)
+	}
+	if string(v.Status) != res.State {
+		_, _ = s.reg.SetState(c.Request().Context(), core.TypeBackup, res.ID, string(v.Status))
+	}
+	return one(c, http.StatusOK, core.TypeBackup, viewBackup(v))
+}
+
+func (s *Server) deleteBackup(c echo.Context) error {
+	res, b, err := s.owned(c, core.TypeBackup, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	err = b.call(c.Request().Context(), core.ClauseVolumeBackups, func(ctx context.Context) error {
+		return b.Cloud.DeleteBackup(ctx, res.CloudID)
+	})
+	if err != nil {
+		return s.gone(c.Request().Context(), core.TypeBackup, res.ID, err)
+	}
+	return noContent(c)
+}

@@ -1,6 +1,120 @@
 package adapter
 
-import "github.com/labstack/echo/v4"
+import (
+	"context"
+	"net/http"
+	"time"
 
-// snapshotRoutes registers the routes of this resource (being written).
-func (s *Server) snapshotRoutes(_ *echo.Group) {}
+	"github.com/labstack/echo/v4"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+func (s *Server) snapshotRoutes(g *echo.Group) {
+	g.POST("/volume-snapshots", s.createSnapshot)
+	g.GET("/volume-snapshots", s.listSnapshots)
+	g.GET("/volume-snapshots/:id", s.getSnapshot)
+	g.DELETE("/volume-snapshots/:id", s.deleteSnapshot)
+}
+
+// snapshotView is a volume snapshot as the API shows it (X.1).
+type snapshotView struct {
+	ID           string              `json:"id"`
+	Name         string              `json:"name"`
+	Description  string              `json:"description"`
+	VolumeID     string              `json:"volume_id"`
+	SizeGB       int64               `json:"size_gb"`
+	Status       core.SnapshotStatus `json:"status"`
+	NativeStatus string              `json:"native_status,omitempty"`
+	DatacenterID string              `json:"datacenter_id"`
+	ProjectID    string              `json:"project_id"`
+	CreatedAt    apiTime             `json:"created_at"`
+	UpdatedAt    apiTime             `json:"updated_at"`
+}
+
+func viewSnapshot(v core.VolumeSnapshot) snapshotView {
+	return snapshotView{ID: v.ID, Name: v.Name, Description: v.Description, VolumeID: v.VolumeID, SizeGB: v.SizeGB,
+		Status: v.Status, NativeStatus: v.NativeStatus, DatacenterID: v.DatacenterID, ProjectID: v.ProjectID,
+		CreatedAt: apiTime(v.CreatedAt), UpdatedAt: apiTime(v.UpdatedAt)}
+}
+
+// snapshotCreateRequest is the body of POST /volume-snapshots. It names no
+// datacenter: a snapshot lives beside its volume.
+type snapshotCreateRequest struct {
+	Snapshot struct {
+		VolumeID    string `json:"volume_id"`
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Force       bool   `json:"force"`
+	} `json:"snapshot"`
+}
+
+func (s *Server) createSnapshot(c echo.Context) error {
+	var req snapshotCreateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r := req.Snapshot
+	in := core.VolumeSnapshotCreate{VolumeID: r.VolumeID, Name: r.Name, Description: r.Description, Force: r.Force}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	b, err := s.sourceBackend("", core.TypeVolume, r.VolumeID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkRefs(c.Param("project_id"), b.ID, ref{core.TypeVolume, "volume_id", r.VolumeID}); err != nil {
+		return err
+	}
+	return s.create(c, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots, b, req, func(ctx context.Context, meta core.CreateMeta) (created, error) {
+		in.CreateMeta = meta
+		v, err := b.Cloud.CreateVolumeSnapshot(ctx, in)
+		return created{ID: v.ID, State: string(v.Status), Body: viewSnapshot(v)}, err
+	})
+}
+
+func (s *Server) listSnapshots(c echo.Context) error {
+	project := c.Param("project_id")
+	return list(c, s, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots,
+		func(ctx context.Context, b *backend) ([]core.VolumeSnapshot, error) {
+			vs, err := b.Cloud.ListVolumeSnapshots(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
+			for _, v := range vs {
+				s.learn(ctx, core.TypeVolumeSnapshot, b.ID, v.ProjectID, v.ID, string(v.Status))
+			}
+			return vs, err
+		},
+		func(v core.VolumeSnapshot) (time.Time, string) { return v.CreatedAt, v.ID }, viewSnapshot)
+}
+
+func (s *Server) getSnapshot(c echo.Context) error {
+	res, b, err := s.owned(c, core.TypeVolumeSnapshot, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var v core.VolumeSnapshot
+	err = b.call(c.Request().Context(), core.ClauseVolumeSnapshots, func(ctx context.Context) (err error) {
+		v, err = b.Cloud.GetVolumeSnapshot(ctx, res.CloudID)
+		return err
+	})
+	if err != nil {
+		return s.gone(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, err)
+	}
+	if string(v.Status) != res.State {
+		_, _ = s.reg.SetState(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, string(v.Status))
+	}
+	return one(c, http.StatusOK, core.TypeVolumeSnapshot, viewSnapshot(v))
+}
+
+func (s *Server) deleteSnapshot(c echo.Context) error {
+	res, b, err := s.owned(c, core.TypeVolumeSnapshot, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	err = b.call(c.Request().Context(), core.ClauseVolumeSnapshots, func(ctx context.Context) error {
+		return b.Cloud.DeleteVolumeSnapshot(ctx, res.CloudID)
+	})
+	if err != nil {
+		return s.gone(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, err)
+	}
+	return noContent(c)
+}
