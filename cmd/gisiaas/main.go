@@ -1,8 +1,14 @@
-// Command gisiaas serves the gisiaas API.
+// Command gisiaas is one binary: the API server and a client for humans.
 //
 //	gisiaas serve [--config FILE] [--listen ADDR] [--data-dir DIR]
+//	gisiaas login --endpoint URL --username USER --password-stdin --project NAME
+//	gisiaas server list | server create --name N --flavor F --image I --network NET --wait | …
+//	gisiaas help
 //
-// Without --config it serves the embedded default: SQLite in ./var and two
+// The client commands are in cli.go, commands.go, client.go and
+// credentials.go; every one prints a table, or the API's JSON with -o json.
+//
+// Without --config, serve uses the embedded default: SQLite in ./var and two
 // simulated datacenters, each a gisiaas-driver-sim plugin process. The
 // bootstrap cloud admin is user "admin" of domain "Default" in project
 // "admin"; its password is $GISIAAS_ADMIN_PASSWORD, or generated and
@@ -17,38 +23,55 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gisiaas/gisiaas/adapter"
+	"github.com/gisiaas/gisiaas/adapter/events"
 	"github.com/gisiaas/gisiaas/adapter/identity"
+	"github.com/gisiaas/gisiaas/adapter/registry"
 	"github.com/gisiaas/gisiaas/adapter/store"
 	"github.com/gisiaas/gisiaas/plugins"
 )
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: gisiaas serve [--config FILE] [--listen ADDR] [--data-dir DIR]")
-		os.Exit(2)
-	}
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// serveCommand is `gisiaas serve`; run dispatches to it.
+func serveCommand(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (YAML); empty: the embedded default")
 	listen := fs.String("listen", "", "listen address, overriding the file")
 	dataDir := fs.String("data-dir", "", "data directory, overriding the file")
-	_ = fs.Parse(os.Args[2:])
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gisiaas serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := serve(ctx, log, *configPath, *listen, *dataDir, nil); err != nil {
 		log.Error("gisiaas stopped", "err", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // serve runs the API until ctx ends; onListen, when set, learns the address.
@@ -82,6 +105,13 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 	if err := bootstrap(ctx, ids); err != nil {
 		return err
 	}
+	// One registry for the server and the reconciler: it keeps its rows in
+	// memory, so two would drift apart.
+	reg, err := registry.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	bus := events.NewLog(db)
 
 	var dcs []adapter.Datacenter
 	defer func() {
@@ -110,8 +140,24 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 		log.Info("datacenter up", "id", dcc.ID, "driver", dcc.Driver, "plugin", path)
 	}
 
-	srv := &http.Server{Handler: adapter.NewServer(adapter.Config{Identity: ids, Datacenters: dcs}),
-		ReadHeaderTimeout: 10 * time.Second}
+	// The reconciler and the trimming run on their own context, so that on
+	// shutdown they stop after the HTTP server (whose requests they serve)
+	// and before the plugins and the database close (deferred earlier).
+	bg, stopBG := context.WithCancel(context.Background())
+	var bgWG sync.WaitGroup
+	stopBackground := func() { stopBG(); bgWG.Wait() }
+	defer stopBackground()
+	bgWG.Go(func() {
+		_ = adapter.NewReconciler(adapter.ReconcilerConfig{Registry: reg, Bus: bus, Identity: ids, Datacenters: dcs, Logger: log}).Run(bg)
+	})
+	bgWG.Go(func() { bus.RunTrim(bg, 10*time.Minute, log) })
+
+	streamStop := make(chan struct{})
+	srv := &http.Server{Handler: adapter.NewServer(adapter.Config{Identity: ids, Registry: reg, Events: bus, Datacenters: dcs, Limits: cfg.Limits}),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Event streams never go idle: Shutdown ends them rather than wait.
+		BaseContext: func(net.Listener) context.Context { return adapter.WithStreamStop(context.Background(), streamStop) }}
+	srv.RegisterOnShutdown(func() { close(streamStop) })
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -143,6 +189,7 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopBackground()
 	log.Info("stopped")
 	return nil
 }
