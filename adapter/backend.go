@@ -79,7 +79,10 @@ func newBackend(dc Datacenter, l Limits) *backend {
 		Timeout:     l.BreakerOpen,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= l.BreakerFailures },
 		// Only the cloud being unwell counts: a 404 or 409 is a healthy answer.
-		IsSuccessful: func(err error) bool { return !isBackendFailure(err) },
+		IsSuccessful: func(err error) bool {
+			var gone *callerGone
+			return errors.As(err, &gone) || !isBackendFailure(err)
+		},
 	})
 	return b
 }
@@ -141,7 +144,19 @@ func (b *backend) call(ctx context.Context, clause core.Clause, fn func(ctx cont
 	}
 	defer func() { <-b.slots }()
 	start := time.Now()
-	_, err := b.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn(ctx) })
+	_, err := b.breaker.Execute(func() (struct{}, error) {
+		err := fn(ctx)
+		if err != nil && ctx.Err() != nil {
+			// The caller gave up (a client went away mid-upload): that
+			// says nothing about the cloud's health, so it is not counted.
+			return struct{}{}, &callerGone{err}
+		}
+		return struct{}{}, err
+	})
+	var gone *callerGone
+	if errors.As(err, &gone) {
+		err = gone.error
+	}
 	addBackendTime(ctx, time.Since(start))
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
@@ -153,6 +168,10 @@ func (b *backend) call(ctx context.Context, clause core.Clause, fn func(ctx cont
 	}
 	return err
 }
+
+// callerGone marks a failure that happened because the caller's context
+// ended; the breaker counts it as a success.
+type callerGone struct{ error }
 
 // retryError carries the Retry-After an error answer should have.
 type retryError struct {

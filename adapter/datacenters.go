@@ -29,6 +29,7 @@ func (s *Server) projectRoutes() {
 	g.GET("/datacenters", s.listDatacenters)
 	g.GET("/datacenters/:dc/quotas/compute", s.computeQuota)
 	g.GET("/datacenters/:dc/quotas/volume", s.volumeQuota)
+	g.GET("/events", s.streamEvents)
 	s.serverRoutes(g)
 	s.flavorRoutes(g)
 	s.imageRoutes(g)

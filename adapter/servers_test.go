@@ -191,7 +191,9 @@ func TestServersListAcrossDatacenters_B218(t *testing.T) {
 		if n := len(f.must(200, "GET", base+"?datacenter=dc2", f.alice, nil)["servers"].([]any)); n != 2 {
 			t.Fatalf("dc2 only: %d, want 2", n)
 		}
-		f.must(400, "GET", base+"?limit=0", f.alice, nil)
+		if msg := f.must(400, "GET", base+"?limit=0", f.alice, nil)["error"].(map[string]any)["message"].(string); !strings.HasPrefix(msg, "limit:") {
+			t.Fatalf("limit=0: %q does not name limit", msg)
+		}
 		f.must(400, "GET", base+"?limit=abc", f.alice, nil)
 		f.must(400, "GET", base+"?marker=00000000-0000-4000-8000-000000000000", f.alice, nil)
 		f.must(400, "GET", base+"?datacenter=dc9", f.alice, nil)

@@ -106,7 +106,7 @@ func (r *Registry) List(project string, typ core.ResourceType) []Resource {
 func (r *Registry) Put(ctx context.Context, res Resource) error {
 	var saved Resource
 	err := r.db.InTx(ctx, func(tx *sqlx.Tx) (err error) {
-		saved, err = r.put(ctx, tx, res)
+		saved, err = r.put(ctx, tx, res, false)
 		return err
 	})
 	if err == nil {
@@ -117,7 +117,10 @@ func (r *Registry) Put(ctx context.Context, res Resource) error {
 
 // put writes res in tx and returns the row as saved; the caller remembers
 // it once tx has committed, so a rolled-back write is never seen.
-func (r *Registry) put(ctx context.Context, tx *sqlx.Tx, res Resource) (Resource, error) {
+//
+// keepState keeps the state of a row already there: a create's answer is
+// older news than the events the reconciler may have recorded meanwhile.
+func (r *Registry) put(ctx context.Context, tx *sqlx.Tx, res Resource, keepState bool) (Resource, error) {
 	now := r.clock().UTC()
 	if res.CloudID == "" {
 		res.CloudID = res.ID
@@ -134,7 +137,7 @@ func (r *Registry) put(ctx context.Context, tx *sqlx.Tx, res Resource) (Resource
 	}
 	if had {
 		res.CreatedAt = old.CreatedAt
-		if res.State == "" {
+		if res.State == "" || keepState {
 			res.State = old.State
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE resources SET state = ?, updated_at = ? WHERE type = ? AND id = ?`),
@@ -267,7 +270,7 @@ func (r *Registry) BeginCreate(ctx context.Context, in Intent) (out Intent, repl
 func (r *Registry) FinishCreate(ctx context.Context, token string, res Resource, code int, response []byte) error {
 	var saved Resource
 	err := r.db.InTx(ctx, func(tx *sqlx.Tx) (err error) {
-		if saved, err = r.put(ctx, tx, res); err != nil {
+		if saved, err = r.put(ctx, tx, res, true); err != nil {
 			return err
 		}
 		return r.setIntent(ctx, tx, token, IntentDone, res.ID, code, response)
