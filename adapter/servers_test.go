@@ -15,9 +15,15 @@ import (
 func (f *apiFixture) simRefs(dc, project string) (image, network string) {
 	f.t.Helper()
 	ctx := context.Background()
-	imgs, err := f.sims[dc].ListImages(ctx, core.ListOptions{DatacenterID: dc})
+	all, err := f.sims[dc].ListImages(ctx, core.ListOptions{DatacenterID: dc})
+	var imgs []core.Image
+	for _, im := range all {
+		if im.Visibility == core.VisibilityPublic && im.Status == core.ImageActive {
+			imgs = append(imgs, im)
+		}
+	}
 	if err != nil || len(imgs) == 0 {
-		f.t.Fatalf("images: %v %v", imgs, err)
+		f.t.Fatalf("images: %v %v", all, err)
 	}
 	nets, err := f.sims[dc].ListNetworks(ctx, core.ListOptions{ProjectID: project, DatacenterID: dc})
 	if err != nil {
