@@ -6,6 +6,7 @@
 # was spent across the plugin boundary. Results go to stdout; copy them into
 # docs/benchmarks.md with the machine they ran on.
 set -euo pipefail
+trap 'echo "bench-http.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -20,7 +21,10 @@ command -v jq >/dev/null || (apt-get install -y jq >/dev/null 2>&1 || { apt-get 
 make -s build
 
 tmp=$(mktemp -d)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+  if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 cat >"$tmp/bench.yaml" <<EOF
 listen: 127.0.0.1:$PORT
@@ -41,7 +45,8 @@ EOF
 GISIAAS_ADMIN_PASSWORD=bench-secret bin/gisiaas serve --config "$tmp/bench.yaml" >"$tmp/serve.log" 2>&1 &
 pid=$!
 url=http://127.0.0.1:$PORT
-for _ in $(seq 100); do curl -sf "$url/openapi.yaml" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -sf "$url/openapi.yaml" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/openapi.yaml" >/dev/null || { echo "gisiaas did not start:" >&2; cat "$tmp/serve.log" >&2; exit 1; }
 
 auth='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"bench-secret"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}'
 curl -sf -D "$tmp/h" -o "$tmp/tok.json" -H 'Content-Type: application/json' -d "$auth" "$url/v3/auth/tokens"
@@ -52,7 +57,9 @@ hdr=(-H "X-Auth-Token: $token" -H 'Content-Type: application/json')
 image=$(curl -sf "${hdr[@]}" "$api/images" | jq -r '[.images[] | select(.min_ram_mb <= 512)][0].id')
 network=$(curl -sf "${hdr[@]}" "$api/networks" | jq -r '[.networks[] | select(.external | not)][0].id')
 for i in $(seq 100); do
-  curl -sf "${hdr[@]}" -d "{\"server\":{\"name\":\"bench-$i\",\"flavor_id\":\"m1.tiny\",\"image_id\":\"$image\",\"networks\":[{\"network_id\":\"$network\"}]}}" "$api/servers" >"$tmp/server.json"
+  code=$(curl -sS -o "$tmp/server.json" -w '%{http_code}' "${hdr[@]}" "$api/servers" \
+    -d "{\"server\":{\"name\":\"bench-$i\",\"flavor_id\":\"m1.tiny\",\"image_id\":\"$image\",\"networks\":[{\"network_id\":\"$network\"}]}}")
+  [ "$code" = 202 ] || { echo "create server: $code $(cat "$tmp/server.json")" >&2; exit 1; }
 done
 id=$(jq -r .server.id "$tmp/server.json")
 count=$(curl -sf "${hdr[@]}" "$api/servers" | jq '.servers | length')

@@ -38,6 +38,11 @@ type Registry struct {
 	db    *store.DB
 	clock func() time.Time
 
+	// wmu serializes the writers of resources across their transaction and
+	// the map update that follows its commit, so the map is always what the
+	// database holds: a writer never misses a row another has just inserted,
+	// and two commits are never remembered in the opposite order.
+	wmu sync.Mutex
 	mu  sync.RWMutex
 	res map[key]Resource
 }
@@ -104,6 +109,8 @@ func (r *Registry) List(project string, typ core.ResourceType) []Resource {
 // Put records res, or updates its state. An id already held by another
 // datacenter or project is Conflict: ids must be unique across datacenters.
 func (r *Registry) Put(ctx context.Context, res Resource) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	var saved Resource
 	err := r.db.InTx(ctx, func(tx *sqlx.Tx) (err error) {
 		saved, err = r.put(ctx, tx, res, false)
@@ -176,6 +183,8 @@ func (r *Registry) SetState(ctx context.Context, typ core.ResourceType, id, stat
 
 // Delete forgets typ/id (it is gone from its cloud).
 func (r *Registry) Delete(ctx context.Context, typ core.ResourceType, id string) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	if _, err := r.db.ExecContext(ctx, r.db.Rebind(`DELETE FROM resources WHERE type = ? AND id = ?`), typ, id); err != nil {
 		return core.Wrap(core.Unavailable, "registry.Delete", err)
 	}
@@ -268,6 +277,8 @@ func (r *Registry) BeginCreate(ctx context.Context, in Intent) (out Intent, repl
 // FinishCreate records the driver's answer to intent token and registers
 // the resource, in one transaction.
 func (r *Registry) FinishCreate(ctx context.Context, token string, res Resource, code int, response []byte) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	var saved Resource
 	err := r.db.InTx(ctx, func(tx *sqlx.Tx) (err error) {
 		if saved, err = r.put(ctx, tx, res, true); err != nil {

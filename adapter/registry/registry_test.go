@@ -183,3 +183,32 @@ func TestRegistryCursors(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistryConcurrentPutAndFinish: the reconciler registering a resource
+// from its first event while the create's answer registers it too — both
+// succeed, whichever comes first, and the resource is registered once.
+func TestRegistryConcurrentPutAndFinish(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r, _ := Open(ctx, db)
+		for i := 0; i < 20; i++ {
+			id := NewToken()
+			in, _, err := r.BeginCreate(ctx, Intent{ProjectID: "pa", UserID: "u", Type: core.TypeVolume, DatacenterID: "dc1", RequestHash: "h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Resource{Type: core.TypeVolume, ID: id, DatacenterID: "dc1", ProjectID: "pa", State: "creating"}
+			errs := make(chan error, 2)
+			go func() { errs <- r.Put(ctx, Resource{Type: core.TypeVolume, ID: id, DatacenterID: "dc1", ProjectID: "pa", State: "available"}) }()
+			go func() { errs <- r.FinishCreate(ctx, in.Token, res, 202, []byte(`{}`)) }()
+			for j := 0; j < 2; j++ {
+				if err := <-errs; err != nil {
+					t.Fatalf("round %d: %v", i, err)
+				}
+			}
+			if _, err := r.Owned(core.TypeVolume, id, "pa"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
