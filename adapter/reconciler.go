@@ -302,7 +302,7 @@ func (r *Reconciler) adopt(ctx context.Context) {
 		items, listed := lists[k]
 		if !listed {
 			lctx, cancel := context.WithTimeout(ctx, backendTimeout)
-			items, err = lister(lctx, dc.Cloud, core.ListOptions{ProjectID: in.ProjectID, DatacenterID: dc.ID})
+			items, err = lister(lctx, dc.Cloud, core.ListOptions{ProjectID: in.ProjectID, DatacenterID: dc.ID}, reg)
 			cancel()
 			if err != nil && core.KindOf(err) != core.Unsupported {
 				if ctx.Err() != nil {
@@ -358,53 +358,53 @@ type cloudResource struct {
 }
 
 // listers list one type of a datacenter's resources, for adoption.
-var listers = map[core.ResourceType]func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error){
-	core.TypeServer: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+var listers = map[core.ResourceType]func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error){
+	core.TypeServer: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListServers(ctx, o))(func(v core.Server) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewServer(v)}
 		})
 	},
-	core.TypeVolume: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeVolume: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListVolumes(ctx, o))(func(v core.Volume) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewVolume(v)}
 		})
 	},
-	core.TypeVolumeSnapshot: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeVolumeSnapshot: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListVolumeSnapshots(ctx, o))(func(v core.VolumeSnapshot) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewSnapshot(v)}
 		})
 	},
-	core.TypeBackup: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeBackup: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListBackups(ctx, o))(func(v core.Backup) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewBackup(v)}
 		})
 	},
-	core.TypeImage: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeImage: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListImages(ctx, o))(func(v core.Image) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewImage(v)}
 		})
 	},
-	core.TypeFloatingIP: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeFloatingIP: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListFloatingIPs(ctx, o))(func(v core.FloatingIP) cloudResource {
-			return cloudResource{v.ID, string(v.Status), v.Tags, v}
+			return cloudResource{v.ID, string(v.Status), v.Tags, (&Server{reg: reg}).viewFloatingIP(v)}
 		})
 	},
-	core.TypePublicIP: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypePublicIP: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListPublicIPs(ctx, o))(func(v core.PublicIP) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewPublicIP(v)}
 		})
 	},
-	core.TypeLoadBalancer: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeLoadBalancer: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListLoadBalancers(ctx, o))(func(v core.LoadBalancer) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewLoadBalancer(v)}
 		})
 	},
-	core.TypeSecurityGroup: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeSecurityGroup: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListSecurityGroups(ctx, o))(func(v core.SecurityGroup) cloudResource {
 			return cloudResource{v.ID, string(core.NetActive), v.Tags, viewSecurityGroup(v)} // a group has no status; its events say ACTIVE
 		})
 	},
-	core.TypeRouter: func(ctx context.Context, d core.Driver, o core.ListOptions) ([]cloudResource, error) {
+	core.TypeRouter: func(ctx context.Context, d core.Driver, o core.ListOptions, reg *registry.Registry) ([]cloudResource, error) {
 		return resources(d.ListRouters(ctx, o))(func(v core.Router) cloudResource {
 			return cloudResource{v.ID, string(v.Status), v.Tags, viewRouter(v)}
 		})

@@ -199,7 +199,9 @@ func TestRegistryConcurrentPutAndFinish(t *testing.T) {
 			}
 			res := Resource{Type: core.TypeVolume, ID: id, DatacenterID: "dc1", ProjectID: "pa", State: "creating"}
 			errs := make(chan error, 2)
-			go func() { errs <- r.Put(ctx, Resource{Type: core.TypeVolume, ID: id, DatacenterID: "dc1", ProjectID: "pa", State: "available"}) }()
+			go func() {
+				errs <- r.Put(ctx, Resource{Type: core.TypeVolume, ID: id, DatacenterID: "dc1", ProjectID: "pa", State: "available"})
+			}()
 			go func() { errs <- r.FinishCreate(ctx, in.Token, res, 202, []byte(`{}`)) }()
 			for j := 0; j < 2; j++ {
 				if err := <-errs; err != nil {
