@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,34 +90,13 @@ func (s *Server) listBackups(c echo.Context) error {
 }
 
 func (s *Server) getBackup(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeBackup, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.Backup
-	err = b.call(c.Request().Context(), core.ClauseVolumeBackups, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetBackup(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeBackup, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeBackup, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeBackup, viewBackup(v))
+	return showOwned(c, s, core.TypeBackup, core.ClauseVolumeBackups, func(ctx context.Context, d core.Driver, id string) (core.Backup, error) {
+		return d.GetBackup(ctx, id)
+	}, func(v core.Backup) string { return string(v.Status) }, viewBackup)
 }
 
 func (s *Server) deleteBackup(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeBackup, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseVolumeBackups, func(ctx context.Context) error {
-		return b.Cloud.DeleteBackup(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeBackup, core.ClauseVolumeBackups, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteBackup(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeBackup, res.ID, err)
-	}
-	return noContent(c)
 }

@@ -117,22 +117,9 @@ func (s *Server) listFloatingIPs(c echo.Context) error {
 }
 
 func (s *Server) getFloatingIP(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeFloatingIP, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.FloatingIP
-	err = b.call(c.Request().Context(), core.ClauseFloatingIPShow, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetFloatingIP(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeFloatingIP, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeFloatingIP, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeFloatingIP, s.viewFloatingIP(v))
+	return showOwned(c, s, core.TypeFloatingIP, core.ClauseFloatingIPShow, func(ctx context.Context, d core.Driver, id string) (core.FloatingIP, error) {
+		return d.GetFloatingIP(ctx, id)
+	}, func(v core.FloatingIP) string { return string(v.Status) }, s.viewFloatingIP)
 }
 
 // floatingIPUpdateRequest is the body of PUT /floatingips/{id}. port_id is
@@ -203,15 +190,7 @@ func (s *Server) updateFloatingIP(c echo.Context) error {
 }
 
 func (s *Server) deleteFloatingIP(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeFloatingIP, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseFloatingIPDelete, func(ctx context.Context) error {
-		return b.Cloud.DeleteFloatingIP(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeFloatingIP, core.ClauseFloatingIPDelete, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteFloatingIP(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeFloatingIP, res.ID, err)
-	}
-	return noContent(c)
 }

@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -122,38 +121,17 @@ func (s *Server) listLoadBalancers(c echo.Context) error {
 }
 
 func (s *Server) getLoadBalancer(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeLoadBalancer, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.LoadBalancer
-	err = b.call(c.Request().Context(), core.ClauseLBShow, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetLoadBalancer(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeLoadBalancer, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeLoadBalancer, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeLoadBalancer, viewLoadBalancer(v))
+	return showOwned(c, s, core.TypeLoadBalancer, core.ClauseLBShow, func(ctx context.Context, d core.Driver, id string) (core.LoadBalancer, error) {
+		return d.GetLoadBalancer(ctx, id)
+	}, func(v core.LoadBalancer) string { return string(v.Status) }, viewLoadBalancer)
 }
 
 // deleteLoadBalancer deletes a load balancer with its listeners and members
 // (B.3.4.2): 204, and GET answers PENDING_DELETE until it is gone.
 func (s *Server) deleteLoadBalancer(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeLoadBalancer, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseLBDelete, func(ctx context.Context) error {
-		return b.Cloud.DeleteLoadBalancer(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeLoadBalancer, core.ClauseLBDelete, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteLoadBalancer(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeLoadBalancer, res.ID, err)
-	}
-	return noContent(c)
 }
 
 // loadBalancerMembersRequest is the body of PATCH /loadbalancers/{id}/members:

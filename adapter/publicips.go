@@ -84,36 +84,15 @@ func (s *Server) listPublicIPs(c echo.Context) error {
 }
 
 func (s *Server) getPublicIP(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypePublicIP, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.PublicIP
-	err = b.call(c.Request().Context(), core.ClausePublicIPShow, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetPublicIP(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypePublicIP, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypePublicIP, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypePublicIP, viewPublicIP(v))
+	return showOwned(c, s, core.TypePublicIP, core.ClausePublicIPShow, func(ctx context.Context, d core.Driver, id string) (core.PublicIP, error) {
+		return d.GetPublicIP(ctx, id)
+	}, func(v core.PublicIP) string { return string(v.Status) }, viewPublicIP)
 }
 
 func (s *Server) deletePublicIP(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypePublicIP, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClausePublicIPDelete, func(ctx context.Context) error {
-		return b.Cloud.DeletePublicIP(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypePublicIP, core.ClausePublicIPDelete, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeletePublicIP(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypePublicIP, res.ID, err)
-	}
-	return noContent(c)
 }
 
 // bindPublicIP binds a public IP to a server or a private IP, exactly one

@@ -355,3 +355,43 @@ func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) 
 // accepted answers 202 with no body: an action the cloud accepted, whose
 // outcome the client polls with GET.
 func accepted(c echo.Context) error { return c.NoContent(http.StatusAccepted) }
+
+// showOwned answers GET of an owned resource: get asks its datacenter,
+// state (nil for types without one) keeps the registry's last known state,
+// view renders it. A resource its cloud no longer has is forgotten (404).
+func showOwned[T, V any](c echo.Context, s *Server, typ core.ResourceType, clause core.Clause,
+	get func(ctx context.Context, d core.Driver, id string) (T, error), state func(T) string, view func(T) V) error {
+	res, b, err := s.owned(c, typ, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var v T
+	err = b.call(ctx, clause, func(ctx context.Context) (err error) {
+		v, err = get(ctx, b.Cloud, res.CloudID)
+		return err
+	})
+	if err != nil {
+		return s.gone(ctx, typ, res.ID, err)
+	}
+	if state != nil {
+		if st := state(v); st != res.State {
+			_, _ = s.reg.SetState(ctx, typ, res.ID, st)
+		}
+	}
+	return one(c, http.StatusOK, typ, view(v))
+}
+
+// deleteOwned answers DELETE of an owned resource: 204 once its cloud
+// accepted the delete; the client polls GET until 404.
+func deleteOwned(c echo.Context, s *Server, typ core.ResourceType, clause core.Clause, del func(ctx context.Context, d core.Driver, id string) error) error {
+	res, b, err := s.owned(c, typ, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := b.call(ctx, clause, func(ctx context.Context) error { return del(ctx, b.Cloud, res.CloudID) }); err != nil {
+		return s.gone(ctx, typ, res.ID, err)
+	}
+	return noContent(c)
+}

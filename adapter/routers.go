@@ -108,36 +108,15 @@ func (s *Server) listRouters(c echo.Context) error {
 }
 
 func (s *Server) getRouter(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeRouter, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.Router
-	err = b.call(c.Request().Context(), core.ClauseRouters, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetRouter(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeRouter, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeRouter, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeRouter, viewRouter(v))
+	return showOwned(c, s, core.TypeRouter, core.ClauseRouters, func(ctx context.Context, d core.Driver, id string) (core.Router, error) {
+		return d.GetRouter(ctx, id)
+	}, func(v core.Router) string { return string(v.Status) }, viewRouter)
 }
 
 func (s *Server) deleteRouter(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeRouter, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseRouters, func(ctx context.Context) error {
-		return b.Cloud.DeleteRouter(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeRouter, core.ClauseRouters, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteRouter(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeRouter, res.ID, err)
-	}
-	return noContent(c)
 }
 
 // routerInterfaceRequest is the body of add-interface and remove-interface.

@@ -154,18 +154,9 @@ func (s *Server) getSecurityGroup(c echo.Context) error {
 // deleteSecurityGroup deletes a group (B.3.5.2); one a server uses, or
 // another group's rule names, is a 409 from the cloud.
 func (s *Server) deleteSecurityGroup(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeSecurityGroup, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	err = b.call(ctx, core.ClauseSecGroupDelete, func(ctx context.Context) error {
-		return b.Cloud.DeleteSecurityGroup(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeSecurityGroup, core.ClauseSecGroupDelete, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteSecurityGroup(ctx, id)
 	})
-	if err != nil {
-		return s.gone(ctx, core.TypeSecurityGroup, res.ID, err)
-	}
-	return noContent(c)
 }
 
 // securityGroupRuleCreateRequest is the body of POST /security-group-rules.

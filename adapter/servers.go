@@ -158,22 +158,9 @@ func (s *Server) listServers(c echo.Context) error {
 }
 
 func (s *Server) getServer(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeServer, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.Server
-	err = b.call(c.Request().Context(), core.ClauseServerShow, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetServer(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeServer, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeServer, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeServer, viewServer(v))
+	return showOwned(c, s, core.TypeServer, core.ClauseServerShow, func(ctx context.Context, d core.Driver, id string) (core.Server, error) {
+		return d.GetServer(ctx, id)
+	}, func(v core.Server) string { return string(v.Status) }, viewServer)
 }
 
 type serverUpdateRequest struct {

@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -87,34 +86,13 @@ func (s *Server) listSnapshots(c echo.Context) error {
 }
 
 func (s *Server) getSnapshot(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeVolumeSnapshot, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.VolumeSnapshot
-	err = b.call(c.Request().Context(), core.ClauseVolumeSnapshots, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetVolumeSnapshot(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeVolumeSnapshot, viewSnapshot(v))
+	return showOwned(c, s, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots, func(ctx context.Context, d core.Driver, id string) (core.VolumeSnapshot, error) {
+		return d.GetVolumeSnapshot(ctx, id)
+	}, func(v core.VolumeSnapshot) string { return string(v.Status) }, viewSnapshot)
 }
 
 func (s *Server) deleteSnapshot(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeVolumeSnapshot, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseVolumeSnapshots, func(ctx context.Context) error {
-		return b.Cloud.DeleteVolumeSnapshot(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteVolumeSnapshot(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeVolumeSnapshot, res.ID, err)
-	}
-	return noContent(c)
 }

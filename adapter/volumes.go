@@ -130,36 +130,15 @@ func (s *Server) listVolumes(c echo.Context) error {
 }
 
 func (s *Server) getVolume(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeVolume, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var v core.Volume
-	err = b.call(c.Request().Context(), core.ClauseVolumeShow, func(ctx context.Context) (err error) {
-		v, err = b.Cloud.GetVolume(ctx, res.CloudID)
-		return err
-	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeVolume, res.ID, err)
-	}
-	if string(v.Status) != res.State {
-		_, _ = s.reg.SetState(c.Request().Context(), core.TypeVolume, res.ID, string(v.Status))
-	}
-	return one(c, http.StatusOK, core.TypeVolume, viewVolume(v))
+	return showOwned(c, s, core.TypeVolume, core.ClauseVolumeShow, func(ctx context.Context, d core.Driver, id string) (core.Volume, error) {
+		return d.GetVolume(ctx, id)
+	}, func(v core.Volume) string { return string(v.Status) }, viewVolume)
 }
 
 func (s *Server) deleteVolume(c echo.Context) error {
-	res, b, err := s.owned(c, core.TypeVolume, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	err = b.call(c.Request().Context(), core.ClauseVolumeDelete, func(ctx context.Context) error {
-		return b.Cloud.DeleteVolume(ctx, res.CloudID)
+	return deleteOwned(c, s, core.TypeVolume, core.ClauseVolumeDelete, func(ctx context.Context, d core.Driver, id string) error {
+		return d.DeleteVolume(ctx, id)
 	})
-	if err != nil {
-		return s.gone(c.Request().Context(), core.TypeVolume, res.ID, err)
-	}
-	return noContent(c)
 }
 
 // volumeChange runs an operation on an owned volume that answers the
