@@ -65,21 +65,8 @@ func TestServeHTTPS_A01(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("GISIAAS_ADMIN_PASSWORD", "bootstrap-pass")
-	ctx, cancel := context.WithCancel(context.Background())
+	addr, cancel, done := startServe(t, cfg)
 	defer cancel()
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, "", "", func(a net.Addr) { addrc <- a })
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve ended early: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start listening")
-	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 	login := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","password":"bootstrap-pass"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`
 	resp, err := client.Post("https://"+addr.String()+"/v3/auth/tokens", "application/json", strings.NewReader(login))
@@ -117,4 +104,26 @@ func TestServeHTTPS_A01(t *testing.T) {
 			t.Fatalf("plugin still running: %s", p)
 		}
 	}
+}
+
+// startServe runs serve with the configuration file cfg until cancel is
+// called; done delivers serve's result.
+func startServe(t *testing.T, cfg string) (addr net.Addr, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	result := make(chan error, 1)
+	go func() {
+		result <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, "", "", func(a net.Addr) { addrc <- a })
+	}()
+	select {
+	case addr = <-addrc:
+	case err := <-result:
+		cancel()
+		t.Fatalf("serve ended early: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("serve did not start listening")
+	}
+	return addr, cancel, result
 }

@@ -2,17 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAPIWalkthroughDoc runs every ```sh block of docs/api.md, in order, in
@@ -54,21 +49,7 @@ func TestAPIWalkthroughDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("GISIAAS_ADMIN_PASSWORD", "walkthrough-secret")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, "", "", func(a net.Addr) { addrc <- a })
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve ended early: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start listening")
-	}
+	addr, cancel, done := startServe(t, cfg)
 	defer func() { cancel(); <-done }()
 
 	sh := exec.Command("bash", "-euo", "pipefail", "-c", script.String())
