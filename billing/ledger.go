@@ -3,8 +3,8 @@ package billing
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strings"
 	"time"

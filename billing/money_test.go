@@ -13,16 +13,16 @@ func TestHourAmountRoundsHalfEvenToTheMinorUnit(t *testing.T) {
 		digits     int32
 		want       string
 	}{
-		{"36", 2, "0.01"},     // 0.01 exactly
-		{"18", 2, "0.00"},     // 0.005 → 0.00 (half to even)
-		{"54", 2, "0.02"},     // 0.015 → 0.02 (half to even)
-		{"3600", 0, "1"},      // one hour of 1
-		{"1800", 0, "0"},      // 0.5 JPY → 0
-		{"5400", 0, "2"},      // 1.5 → 2
-		{"61.2", 2, "0.02"},   // 0.017
-		{"0.036", 2, "0.00"},  // 0.00001
-		{"1", 2, "0.00"},      // 1/3600 is not a finite decimal: still rounds exactly
-		{"-54", 2, "-0.02"},   // adjustments are negative
+		{"36", 2, "0.01"},    // 0.01 exactly
+		{"18", 2, "0.00"},    // 0.005 → 0.00 (half to even)
+		{"54", 2, "0.02"},    // 0.015 → 0.02 (half to even)
+		{"3600", 0, "1"},     // one hour of 1
+		{"1800", 0, "0"},     // 0.5 JPY → 0
+		{"5400", 0, "2"},     // 1.5 → 2
+		{"61.2", 2, "0.02"},  // 0.017
+		{"0.036", 2, "0.00"}, // 0.00001
+		{"1", 2, "0.00"},     // 1/3600 is not a finite decimal: still rounds exactly
+		{"-54", 2, "-0.02"},  // adjustments are negative
 	}
 	for _, c := range cases {
 		got := hourAmount(mustDecimal(c.priceX3600), c.digits)
