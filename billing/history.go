@@ -2,7 +2,9 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/apd/v3"
@@ -18,6 +20,67 @@ type queryer interface {
 // epoch is "since always": a department never bound explicitly is bound to
 // the Default template from the start.
 var epoch = time.Unix(0, 0).UTC()
+
+// historyCache keeps departments' price histories while pricing does not
+// change; pricingVersion tells when it did (in this process or another
+// replica's), for the price of one query.
+type historyCache struct {
+	mu      sync.Mutex
+	version string
+	byDept  map[string]PriceHistory
+}
+
+// pricingVersion changes whenever a price list's state or a department's
+// binding does. Prices change only on lists not activated, which history
+// ignores until their activation bumps updated_at.
+func pricingVersion(ctx context.Context, q queryer) (string, error) {
+	var v struct {
+		Lists    int     `db:"lists"`
+		Updated  *string `db:"updated"`
+		Bindings int     `db:"bindings"`
+		Bound    *string `db:"bound"`
+	}
+	err := sqlx.GetContext(ctx, q, &v, `SELECT (SELECT COUNT(*) FROM billing_price_lists) AS lists,
+		(SELECT CAST(MAX(updated_at) AS TEXT) FROM billing_price_lists) AS updated,
+		(SELECT COUNT(*) FROM billing_department_templates) AS bindings,
+		(SELECT CAST(MAX(effective_at) AS TEXT) FROM billing_department_templates) AS bound`)
+	if err != nil {
+		return "", dbErr("pricingVersion", err)
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return fmt.Sprint(v.Lists, "|", deref(v.Updated), "|", v.Bindings, "|", deref(v.Bound)), nil
+}
+
+// cachedHistory is priceHistory through the cache.
+func (s *Service) cachedHistory(ctx context.Context, q queryer, department string) (PriceHistory, error) {
+	v, err := pricingVersion(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.hist.mu.Lock()
+	if s.hist.version != v {
+		s.hist.version, s.hist.byDept = v, map[string]PriceHistory{}
+	}
+	h, ok := s.hist.byDept[department]
+	s.hist.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	if h, err = s.priceHistory(ctx, q, department); err != nil {
+		return nil, err
+	}
+	s.hist.mu.Lock()
+	if s.hist.version == v {
+		s.hist.byDept[department] = h
+	}
+	s.hist.mu.Unlock()
+	return h, nil
+}
 
 // priceHistory returns department's price history: the periods of the
 // price lists of the templates it was bound to, in the order they came into

@@ -49,6 +49,7 @@ type recordBatch struct {
 	tx        *sqlx.Tx
 	histories map[string]PriceHistory
 	charged   map[string]*apd.Decimal // department → ×3600 posted in this batch
+	pending   []pendingCharge
 }
 
 // Record rates events exactly once: each is stored under its id in the same
@@ -59,90 +60,206 @@ type recordBatch struct {
 // history and posts the difference as adjustment segments naming it.
 // Events of types that are never billed, or without a department, are
 // skipped. It returns how many events were new.
+//
+// A batch costs a handful of statements whatever its size (events, charges
+// and resources are written with multi-row statements), which is what makes
+// tens of thousands of events per second possible.
 func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
 	added := 0
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		added = 0
 		b := &recordBatch{tx: tx, histories: map[string]PriceHistory{}, charged: map[string]*apd.Decimal{}}
-		for _, ev := range events {
-			ok, err := s.recordOne(ctx, b, ev)
-			if err != nil {
-				return err
-			}
-			if ok {
-				added++
-			}
+		fresh, err := s.insertEvents(ctx, tx, events)
+		if err != nil {
+			return err
 		}
-		for dept, x := range b.charged {
-			if err := s.addCharged(ctx, tx, dept, x); err != nil {
-				return err
-			}
+		added = len(fresh)
+		if err := s.rateBatch(ctx, b, fresh); err != nil {
+			return err
 		}
-		return nil
+		if err := s.flushCharges(ctx, b); err != nil {
+			return err
+		}
+		return s.addCharged(ctx, tx, b.charged)
 	})
 	return added, err
 }
 
-func (s *Service) recordOne(ctx context.Context, b *recordBatch, ev Event) (bool, error) {
-	if !IsBillableType(ev.ResourceType) || ev.DepartmentID == "" || ev.ID == "" || ev.ResourceID == "" {
-		return false, nil
+// insertEvents stores the billable events of a batch and returns those not
+// seen before, in batch order.
+func (s *Service) insertEvents(ctx context.Context, tx *sqlx.Tx, events []Event) ([]Event, error) {
+	var cand []Event
+	seen := map[string]bool{}
+	for _, ev := range events {
+		if !IsBillableType(ev.ResourceType) || ev.DepartmentID == "" || ev.ID == "" || ev.ResourceID == "" || seen[ev.ID] {
+			continue
+		}
+		seen[ev.ID] = true
+		ev.Time = ev.Time.UTC()
+		cand = append(cand, ev)
 	}
-	attrs, _ := json.Marshal(ev.Attributes)
-	t := ev.Time.UTC()
-	res, err := b.tx.ExecContext(ctx, b.tx.Rebind(`INSERT INTO billing_events (event_id, resource_type, resource_id, datacenter_id, project_id, department_id, state, attributes, event_time, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`),
-		ev.ID, ev.ResourceType, ev.ResourceID, ev.DatacenterID, ev.ProjectID, ev.DepartmentID, ev.ToState, string(attrs), t, s.now())
+	isNew := map[string]bool{}
+	now := s.now()
+	const cols = 10
+	for i := 0; i < len(cand); i += 200 {
+		chunk := cand[i:min(i+200, len(cand))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO billing_events (event_id, resource_type, resource_id, datacenter_id, project_id, department_id, state, attributes, event_time, received_at) VALUES `)
+		args := make([]any, 0, cols*len(chunk))
+		for j, ev := range chunk {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			attrs, _ := json.Marshal(ev.Attributes)
+			args = append(args, ev.ID, ev.ResourceType, ev.ResourceID, ev.DatacenterID, ev.ProjectID, ev.DepartmentID, ev.ToState, string(attrs), ev.Time, now)
+		}
+		q.WriteString(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
+		var ids []string
+		if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind(q.String()), args...); err != nil {
+			return nil, dbErr("Record", err)
+		}
+		for _, id := range ids {
+			isNew[id] = true
+		}
+	}
+	var out []Event
+	for _, ev := range cand {
+		if isNew[ev.ID] {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+type resKey struct{ typ, id string }
+
+// rateBatch rates the new events of a batch, resource by resource in time
+// order: intervals after the resource's last stored state are posted as
+// charges; a resource with an event older than that is reconciled from its
+// whole history instead.
+func (s *Service) rateBatch(ctx context.Context, b *recordBatch, fresh []Event) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	byRes := map[resKey][]Event{}
+	var order []resKey
+	for _, ev := range fresh {
+		k := resKey{string(ev.ResourceType), ev.ResourceID}
+		if _, ok := byRes[k]; !ok {
+			order = append(order, k)
+		}
+		byRes[k] = append(byRes[k], ev)
+	}
+	rows, err := s.loadResources(ctx, b.tx, order)
 	if err != nil {
-		return false, dbErr("Record", err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil // seen before: a no-op
+	var upserts []resourceRow
+	for _, k := range order {
+		evs := byRes[k]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
+		row, known := rows[k]
+		if known && evs[0].Time.Before(row.LastTime.UTC()) {
+			// Late: what was posted is re-derived from the whole history
+			// (the log already holds this batch's events).
+			if err := s.reconcile(ctx, b, row, evs[0].ID); err != nil {
+				return err
+			}
+		} else {
+			for _, ev := range evs {
+				attrs, _ := json.Marshal(ev.Attributes)
+				next := resourceRow{Type: k.typ, ID: k.id, Department: ev.DepartmentID, Project: ev.ProjectID, LastTime: ev.Time,
+					LastState: ev.ToState, Attributes: string(attrs), LastEventID: ev.ID, Open: !isDeleted(ev.ToState)}
+				if known {
+					next.Department, next.Project = row.Department, row.Project
+					segs, err := s.rateResource(ctx, b, row, []StateAt{row.stateAt()}, ev.Time)
+					if err != nil {
+						return err
+					}
+					s.queue(b, row, segs, 1, "charge", ev.ID)
+				}
+				row, known = next, true
+			}
+			upserts = append(upserts, row)
+		}
+		// A server entering or leaving SOFT_DELETED changes what its public
+		// IPs owe (BL.3); re-derive the ones bound to it.
+		if core.ResourceType(k.typ) == core.TypeServer && touchesSoftDelete(rows[k], evs) {
+			if err := s.reconcileBoundIPs(ctx, b, evs[0]); err != nil {
+				return err
+			}
+		}
 	}
-	var row resourceRow
-	err = sqlx.GetContext(ctx, b.tx, &row, b.tx.Rebind(`SELECT resource_type, resource_id, department_id, project_id, last_time, last_state, attributes, last_event_id, open
-		FROM billing_resources WHERE resource_type = ? AND resource_id = ?`), ev.ResourceType, ev.ResourceID)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, dbErr("Record", err)
+	return s.upsertResources(ctx, b.tx, upserts)
+}
+
+// touchesSoftDelete reports whether a server's new events enter or leave
+// SOFT_DELETED.
+func touchesSoftDelete(prev resourceRow, evs []Event) bool {
+	if prev.LastState == string(core.ServerSoftDeleted) {
+		return true
 	}
-	known := err == nil
-	switch {
-	case !known:
-		_, err = b.tx.ExecContext(ctx, b.tx.Rebind(`INSERT INTO billing_resources (resource_type, resource_id, department_id, project_id, last_time, last_state, attributes, last_event_id, open)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), ev.ResourceType, ev.ResourceID, ev.DepartmentID, ev.ProjectID, t, ev.ToState, string(attrs), ev.ID, !isDeleted(ev.ToState))
+	for _, ev := range evs {
+		if ev.ToState == string(core.ServerSoftDeleted) {
+			return true
+		}
+	}
+	return false
+}
+
+const resourceColumns = `resource_type, resource_id, department_id, project_id, last_time, last_state, attributes, last_event_id, open`
+
+// loadResources reads the stored rows of keys, locked against other
+// replicas on PostgreSQL (SQLite's transactions are exclusive already).
+func (s *Service) loadResources(ctx context.Context, tx *sqlx.Tx, keys []resKey) (map[resKey]resourceRow, error) {
+	out := make(map[resKey]resourceRow, len(keys))
+	for i := 0; i < len(keys); i += 500 {
+		chunk := keys[i:min(i+500, len(keys))]
+		ids := make([]any, len(chunk))
+		for j, k := range chunk {
+			ids[j] = k.id
+		}
+		q, args, err := sqlx.In(`SELECT `+resourceColumns+` FROM billing_resources WHERE resource_id IN (?)`, ids)
 		if err != nil {
-			return false, dbErr("Record", err)
+			return nil, dbErr("loadResources", err)
 		}
-	case !t.Before(row.LastTime.UTC()):
-		// In order: the previous state ran from its event until this one.
-		prev := row.stateAt()
-		segs, err := s.rateResource(ctx, b, row, []StateAt{prev}, t)
-		if err != nil {
-			return false, err
+		if s.dialect == Postgres {
+			q += ` FOR UPDATE`
 		}
-		if err := s.post(ctx, b, row, segs, 1, "charge", ev.ID); err != nil {
-			return false, err
+		var rows []resourceRow
+		if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(q), args...); err != nil {
+			return nil, dbErr("loadResources", err)
 		}
-		_, err = b.tx.ExecContext(ctx, b.tx.Rebind(`UPDATE billing_resources SET last_time = ?, last_state = ?, attributes = ?, last_event_id = ?, open = ?
-			WHERE resource_type = ? AND resource_id = ?`), t, ev.ToState, string(attrs), ev.ID, !isDeleted(ev.ToState), ev.ResourceType, ev.ResourceID)
-		if err != nil {
-			return false, dbErr("Record", err)
-		}
-	default:
-		// Late: what was posted is re-derived from the whole history.
-		if err := s.reconcile(ctx, b, row, ev.ID); err != nil {
-			return false, err
+		for _, r := range rows {
+			out[resKey{r.Type, r.ID}] = r
 		}
 	}
-	// A server entering or leaving SOFT_DELETED changes what its public
-	// IPs owe (BL.3); re-derive the ones bound to it.
-	if ev.ResourceType == core.TypeServer {
-		if err := s.reconcileBoundIPs(ctx, b, ev); err != nil {
-			return false, err
+	return out, nil
+}
+
+// upsertResources writes resources' last states.
+func (s *Service) upsertResources(ctx context.Context, tx *sqlx.Tx, rows []resourceRow) error {
+	for i := 0; i < len(rows); i += 200 {
+		chunk := rows[i:min(i+200, len(rows))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO billing_resources (` + resourceColumns + `) VALUES `)
+		args := make([]any, 0, 9*len(chunk))
+		for j, r := range chunk {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, r.Type, r.ID, r.Department, r.Project, r.LastTime.UTC(), r.LastState, r.Attributes, r.LastEventID, r.Open)
+		}
+		q.WriteString(` ON CONFLICT (resource_type, resource_id) DO UPDATE SET last_time = excluded.last_time, last_state = excluded.last_state,
+			attributes = excluded.attributes, last_event_id = excluded.last_event_id, open = excluded.open`)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
+			return dbErr("upsertResources", err)
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // rateResource rates timeline (closed at until; zero: the last state open)
@@ -166,7 +283,7 @@ func (s *Service) history(ctx context.Context, b *recordBatch, dept string) (Pri
 	if h, ok := b.histories[dept]; ok {
 		return h, nil
 	}
-	h, err := s.priceHistory(ctx, b.tx, dept)
+	h, err := s.cachedHistory(ctx, b.tx, dept)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +374,14 @@ func (s *Service) reconcile(ctx context.Context, b *recordBatch, row resourceRow
 		net[p.seg.key()] += p.sign
 		seg[p.seg.key()] = p.seg
 	}
+	// What this batch queued for the resource is not in the table yet:
+	// it counts as posted.
+	for _, p := range b.pending {
+		if p.row.Type == row.Type && p.row.ID == row.ID {
+			net[p.seg.key()] += p.sign
+			seg[p.seg.key()] = p.seg
+		}
+	}
 	for _, w := range want {
 		net[w.key()]--
 		seg[w.key()] = w
@@ -275,12 +400,8 @@ func (s *Service) reconcile(ctx context.Context, b *recordBatch, row resourceRow
 			minus = append(minus, seg[k])
 		}
 	}
-	if err := s.post(ctx, b, row, plus, 1, "adjustment", cause); err != nil {
-		return err
-	}
-	if err := s.post(ctx, b, row, minus, -1, "adjustment", cause); err != nil {
-		return err
-	}
+	s.queue(b, row, plus, 1, "adjustment", cause)
+	s.queue(b, row, minus, -1, "adjustment", cause)
 	last := tl[len(tl)-1]
 	attrs, _ := json.Marshal(last.Attrs)
 	_, err = b.tx.ExecContext(ctx, b.tx.Rebind(`UPDATE billing_resources SET last_time = ?, last_state = ?, attributes = ?, last_event_id = ?, open = ?
@@ -300,6 +421,9 @@ func (s *Service) reconcileBoundIPs(ctx context.Context, b *recordBatch, ev Even
 		var row resourceRow
 		if err := sqlx.GetContext(ctx, b.tx, &row, b.tx.Rebind(`SELECT resource_type, resource_id, department_id, project_id, last_time, last_state, attributes, last_event_id, open
 			FROM billing_resources WHERE resource_type = ? AND resource_id = ?`), core.TypePublicIP, id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // new in this batch: rated from the log already
+			}
 			return dbErr("reconcileBoundIPs", err)
 		}
 		if err := s.reconcile(ctx, b, row, ev.ID); err != nil {
@@ -363,22 +487,16 @@ func (r chargeRow) segment() (Segment, error) {
 	return Segment{Item: r.Item, Quantity: q, UnitPrice: p, ListID: r.PriceListID, Start: r.StartAt.UTC(), End: r.EndAt.UTC()}, nil
 }
 
-// post writes segs for row's resource with sign, and adds them to the
-// department's running total.
-func (s *Service) post(ctx context.Context, b *recordBatch, row resourceRow, segs []Segment, sign int, kind, eventID string) error {
-	if len(segs) == 0 {
-		return nil
-	}
-	now := s.now()
+// queue adds segs for row's resource, with sign, to the batch's charges
+// and the department's running total; flushCharges writes them.
+func (s *Service) queue(b *recordBatch, row resourceRow, segs []Segment, sign int, kind, eventID string) {
 	total := apd.New(0, 0)
 	for _, g := range segs {
-		if _, err := b.tx.ExecContext(ctx, b.tx.Rebind(`INSERT INTO billing_charges (department_id, project_id, resource_type, resource_id, item, quantity, unit_price, price_list_id, start_at, end_at, sign, kind, event_id, posted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			row.Department, row.Project, row.Type, row.ID, g.Item, g.Quantity.Text('f'), g.UnitPrice.Text('f'), g.ListID,
-			g.Start, g.End, sign, kind, eventID, now); err != nil {
-			return dbErr("post", err)
-		}
+		b.pending = append(b.pending, pendingCharge{row: row, seg: g, sign: sign, kind: kind, eventID: eventID})
 		total = add(total, g.AmountX3600(Interval{g.Start, g.End}))
+	}
+	if len(segs) == 0 {
+		return
 	}
 	if sign < 0 {
 		total.Neg(total)
@@ -388,24 +506,97 @@ func (s *Service) post(ctx context.Context, b *recordBatch, row resourceRow, seg
 	} else {
 		b.charged[row.Department] = total
 	}
+}
+
+type pendingCharge struct {
+	row     resourceRow
+	seg     Segment
+	sign    int
+	kind    string
+	eventID string
+}
+
+// flushCharges writes the batch's queued charges with multi-row inserts.
+func (s *Service) flushCharges(ctx context.Context, b *recordBatch) error {
+	now := s.now()
+	for i := 0; i < len(b.pending); i += 200 {
+		chunk := b.pending[i:min(i+200, len(b.pending))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO billing_charges (department_id, project_id, resource_type, resource_id, item, quantity, unit_price, price_list_id, start_at, end_at, sign, kind, event_id, posted_at) VALUES `)
+		args := make([]any, 0, 14*len(chunk))
+		for j, c := range chunk {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, c.row.Department, c.row.Project, c.row.Type, c.row.ID, c.seg.Item, c.seg.Quantity.Text('f'),
+				c.seg.UnitPrice.Text('f'), c.seg.ListID, c.seg.Start, c.seg.End, c.sign, c.kind, c.eventID, now)
+		}
+		if _, err := b.tx.ExecContext(ctx, b.tx.Rebind(q.String()), args...); err != nil {
+			return dbErr("post", err)
+		}
+	}
+	b.pending = nil
 	return nil
 }
 
-// addCharged adds x (×3600) to a department's posted total, creating its
-// account if the department has none yet.
-func (s *Service) addCharged(ctx context.Context, tx *sqlx.Tx, dept string, x *apd.Decimal) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO billing_accounts (department_id, created_at) VALUES (?, ?) ON CONFLICT (department_id) DO NOTHING`), dept, s.now()); err != nil {
+// addCharged adds each department's x (×3600) to its posted total, creating
+// accounts for departments that have none yet, in three statements.
+func (s *Service) addCharged(ctx context.Context, tx *sqlx.Tx, charged map[string]*apd.Decimal) error {
+	if len(charged) == 0 {
+		return nil
+	}
+	depts := make([]string, 0, len(charged))
+	for d := range charged {
+		depts = append(depts, d)
+	}
+	sort.Strings(depts)
+	var ins strings.Builder
+	ins.WriteString(`INSERT INTO billing_accounts (department_id, created_at) VALUES `)
+	args := []any{}
+	now := s.now()
+	for i, d := range depts {
+		if i > 0 {
+			ins.WriteString(", ")
+		}
+		ins.WriteString("(?, ?)")
+		args = append(args, d, now)
+	}
+	ins.WriteString(" ON CONFLICT (department_id) DO NOTHING")
+	if _, err := tx.ExecContext(ctx, tx.Rebind(ins.String()), args...); err != nil {
 		return dbErr("addCharged", err)
 	}
-	var cur string
-	if err := tx.GetContext(ctx, &cur, tx.Rebind(`SELECT charged_x3600 FROM billing_accounts WHERE department_id = ?`), dept); err != nil {
-		return dbErr("addCharged", err)
-	}
-	c, err := ParseDecimal(cur)
+	q, qargs, err := sqlx.In(`SELECT department_id, charged_x3600 FROM billing_accounts WHERE department_id IN (?)`, depts)
 	if err != nil {
 		return dbErr("addCharged", err)
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE billing_accounts SET charged_x3600 = ? WHERE department_id = ?`), add(c, x).Text('f'), dept)
+	if s.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var rows []struct {
+		Dept    string `db:"department_id"`
+		Charged string `db:"charged_x3600"`
+	}
+	if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(q), qargs...); err != nil {
+		return dbErr("addCharged", err)
+	}
+	var upd strings.Builder
+	upd.WriteString(`UPDATE billing_accounts SET charged_x3600 = CASE department_id`)
+	uargs := []any{}
+	for _, r := range rows {
+		c, err := ParseDecimal(r.Charged)
+		if err != nil {
+			return dbErr("addCharged", err)
+		}
+		upd.WriteString(" WHEN ? THEN ?")
+		uargs = append(uargs, r.Dept, add(c, charged[r.Dept]).Text('f'))
+	}
+	upd.WriteString(" ELSE charged_x3600 END WHERE department_id IN (?)")
+	uq, ua, err := sqlx.In(upd.String(), append(uargs, depts)...)
+	if err != nil {
+		return dbErr("addCharged", err)
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(uq), ua...)
 	return dbErr("addCharged", err)
 }
 

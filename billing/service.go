@@ -51,6 +51,7 @@ type Service struct {
 	// recordMu serializes Record: events of one resource must be rated in
 	// order, and the ledger's running totals are read-modify-write.
 	recordMu sync.Mutex
+	hist     historyCache
 }
 
 // Option configures a Service.
