@@ -99,6 +99,14 @@ func (s *Server) createDepartment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.billing != nil {
+		// BL.8: a department's account comes with it. Were this to fail the
+		// account would still be made by its first charge or by the start-up
+		// sweep (cmd/gisiaas), so the department stands.
+		if err := s.billing.CreateAccount(c.Request().Context(), d.ID); err != nil {
+			c.Logger().Warnf("billing account for department %s: %v", d.ID, err)
+		}
+	}
 	return c.JSON(http.StatusCreated, map[string]any{"department": viewDepartment(d)})
 }
 

@@ -134,6 +134,13 @@ func (s *Server) create(c echo.Context, typ core.ResourceType, clause core.Claus
 	fn func(ctx context.Context, meta core.CreateMeta) (created, error)) error {
 	ctx := c.Request().Context()
 	project, who := c.Param("project_id"), callerOf(c)
+	if s.billing != nil && who.Project != nil {
+		// A department out of balance may be refused new resources (402),
+		// when billing is set to; by default it keeps running (BL.11).
+		if err := s.billing.CanCreate(ctx, who.Project.DepartmentID); err != nil {
+			return err
+		}
+	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if len(key) > 255 {
 		return core.Errorf(core.InvalidArgument, "Idempotency-Key: longer than 255 characters")

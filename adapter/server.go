@@ -15,6 +15,7 @@ import (
 	"github.com/gisiaas/gisiaas/adapter/identity"
 	"github.com/gisiaas/gisiaas/adapter/registry"
 	"github.com/gisiaas/gisiaas/api"
+	"github.com/gisiaas/gisiaas/billing"
 	"github.com/gisiaas/gisiaas/core"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Datacenters []Datacenter
 	// Limits protect the clouds and the adapter; zero values take defaults.
 	Limits Limits
+	// Billing, when set, serves /v1/billing, gets an account for each new
+	// department and may refuse creates of a department without balance.
+	Billing *billing.Service
 }
 
 // Server is the HTTP API.
@@ -45,6 +49,7 @@ type Server struct {
 	backends map[string]*backend
 	limits   Limits
 	tokens   *tokenCache
+	billing  *billing.Service
 	doc      *openAPI
 }
 
@@ -72,7 +77,7 @@ func NewServer(cfg Config) *Server {
 	// body got wrong.
 	e.Use(newRateLimiter(limits).middleware)
 	s := &Server{echo: e, ids: cfg.Identity, reg: cfg.Registry, bus: cfg.Events, dcs: cfg.Datacenters,
-		limits: limits, tokens: newTokenCache(), doc: doc}
+		limits: limits, tokens: newTokenCache(), billing: cfg.Billing, doc: doc}
 	s.backends = make(map[string]*backend, len(s.dcs))
 	for _, dc := range s.dcs {
 		s.backends[dc.ID] = newBackend(dc, s.limits)
