@@ -39,6 +39,8 @@ import (
 	"github.com/gisiaas/gisiaas/adapter/identity"
 	"github.com/gisiaas/gisiaas/adapter/registry"
 	"github.com/gisiaas/gisiaas/adapter/store"
+	"github.com/gisiaas/gisiaas/billing"
+	"github.com/gisiaas/gisiaas/core"
 	"github.com/gisiaas/gisiaas/plugins"
 )
 
@@ -112,6 +114,16 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 		return err
 	}
 	bus := events.NewLog(db)
+	// Billing shares the database, with tables of its own. Its alerts go on
+	// the bus too (as "account" events of the department), besides webhooks.
+	bill, err := billing.New(ctx, db.DB, billing.Dialect(db.Dialect()), billing.WithLogger(log),
+		billing.WithAlerts(func(a billing.Alert) { publishAlert(bus, log, a) }))
+	if err != nil {
+		return err
+	}
+	if err := ensureAccounts(ctx, ids, bill); err != nil {
+		return err
+	}
 
 	var dcs []adapter.Datacenter
 	defer func() {
@@ -151,9 +163,11 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 		_ = adapter.NewReconciler(adapter.ReconcilerConfig{Registry: reg, Bus: bus, Identity: ids, Datacenters: dcs, Logger: log}).Run(bg)
 	})
 	bgWG.Go(func() { bus.RunTrim(bg, 10*time.Minute, log) })
+	bgWG.Go(func() { _ = adapter.NewMeter(adapter.MeterConfig{Bus: bus, Billing: bill, Registry: reg, Logger: log}).Run(bg) })
+	bgWG.Go(func() { bill.RunAlerts(bg, time.Minute) })
 
 	streamStop := make(chan struct{})
-	srv := &http.Server{Handler: adapter.NewServer(adapter.Config{Identity: ids, Registry: reg, Events: bus, Datacenters: dcs, Limits: cfg.Limits}),
+	srv := &http.Server{Handler: adapter.NewServer(adapter.Config{Identity: ids, Registry: reg, Events: bus, Datacenters: dcs, Limits: cfg.Limits, Billing: bill}),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Event streams never go idle: Shutdown ends them rather than wait.
 		BaseContext: func(net.Listener) context.Context { return adapter.WithStreamStop(context.Background(), streamStop) }}
@@ -213,4 +227,32 @@ func bootstrap(ctx context.Context, ids *identity.Service) error {
 		fmt.Printf("bootstrap cloud admin: user admin, domain Default, project admin, password %s\n(shown once; set GISIAAS_ADMIN_PASSWORD to choose it)\n", pw)
 	}
 	return nil
+}
+
+// ensureAccounts gives every department a billing account (BL.8), for the
+// departments made before billing was there; creating one is idempotent.
+func ensureAccounts(ctx context.Context, ids *identity.Service, bill *billing.Service) error {
+	depts, err := ids.ListDepartments(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range depts {
+		if err := bill.CreateAccount(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishAlert puts a balance alert on the bus, as an event of the
+// department's account, for subscribers other than the webhook.
+func publishAlert(bus *events.Log, log *slog.Logger, a billing.Alert) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := events.Event{DepartmentID: a.DepartmentID, Event: core.Event{
+		ID:           fmt.Sprintf("alert:%s:%s:%d", a.DepartmentID, a.Kind, a.Time.UnixNano()),
+		ResourceType: "account", ResourceID: a.DepartmentID, ToState: a.Kind, Time: a.Time}}
+	if _, _, err := bus.Publish(ctx, e); err != nil {
+		log.Warn("publishing a balance alert failed", "department", a.DepartmentID, "error", err)
+	}
 }
