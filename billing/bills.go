@@ -237,6 +237,20 @@ func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
 	if err := checkWindow(q); err != nil {
 		return Bill{}, err
 	}
+	hist, err := s.priceHistory(ctx, s.db, q.DepartmentID)
+	if err != nil {
+		return Bill{}, err
+	}
+	sums, err := s.rateFromLog(ctx, q, hist)
+	if err != nil {
+		return Bill{}, err
+	}
+	return s.assemble(ctx, q, sums, q.To.After(s.now()))
+}
+
+// rateFromLog rates every resource of the query's department (and
+// project) from the event log under hist, within the query's window.
+func (s *Service) rateFromLog(ctx context.Context, q BillQuery, hist PriceHistory) (map[lineKey]*lineSum, error) {
 	w := Interval{q.From.UTC(), q.To.UTC()}
 	query := `SELECT DISTINCT resource_type, resource_id, project_id FROM billing_events WHERE department_id = ?`
 	args := []any{q.DepartmentID}
@@ -250,18 +264,14 @@ func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
 		Project string `db:"project_id"`
 	}
 	if err := s.db.SelectContext(ctx, &res, s.db.Rebind(query), args...); err != nil {
-		return Bill{}, dbErr("Rebuild", err)
-	}
-	hist, err := s.priceHistory(ctx, s.db, q.DepartmentID)
-	if err != nil {
-		return Bill{}, err
+		return nil, dbErr("rateFromLog", err)
 	}
 	now := s.now()
 	sums := map[lineKey]*lineSum{}
 	for _, r := range res {
 		tl, err := s.timeline(ctx, s.db, r.Type, r.ID)
 		if err != nil {
-			return Bill{}, err
+			return nil, err
 		}
 		until := now
 		if last := tl[len(tl)-1]; isDeleted(last.State) || last.Time.After(now) {
@@ -270,7 +280,7 @@ func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
 		var blocked []Interval
 		if core.ResourceType(r.Type) == core.TypePublicIP {
 			if blocked, err = s.ipBlocked(ctx, s.db, tl, until); err != nil {
-				return Bill{}, err
+				return nil, err
 			}
 		}
 		for _, g := range Rate(core.ResourceType(r.Type), tl, until, hist, blocked) {
@@ -288,7 +298,7 @@ func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
 			ls.seconds = add(ls.seconds, overlapSeconds(g, w))
 		}
 	}
-	return s.assemble(ctx, q, sums, w.End.After(now))
+	return sums, nil
 }
 
 var _ sqlx.QueryerContext = (*sqlx.DB)(nil)

@@ -69,6 +69,14 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 	defer s.recordMu.Unlock()
 	added := 0
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if s.dialect == Postgres {
+			// Replicas rate one batch at a time, as SQLite's exclusive
+			// transactions make them: a resource new to both could not
+			// be locked by row (BL.15: none counted twice, none lost).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, recordLockID); err != nil {
+				return dbErr("Record", err)
+			}
+		}
 		b := &recordBatch{tx: tx, histories: map[string]PriceHistory{}, charged: map[string]*apd.Decimal{}}
 		fresh, err := s.insertEvents(ctx, tx, events)
 		if err != nil {
@@ -85,6 +93,9 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 	})
 	return added, err
 }
+
+// recordLockID is the PostgreSQL advisory lock Record holds.
+const recordLockID int64 = 0x6269_6c6c_696e_67 // "billing"
 
 // insertEvents stores the billable events of a batch and returns those not
 // seen before, in batch order.
