@@ -163,7 +163,9 @@ func serve(ctx context.Context, log *slog.Logger, configPath, listen, dataDir st
 		_ = adapter.NewReconciler(adapter.ReconcilerConfig{Registry: reg, Bus: bus, Identity: ids, Datacenters: dcs, Logger: log}).Run(bg)
 	})
 	bgWG.Go(func() { bus.RunTrim(bg, 10*time.Minute, log) })
-	bgWG.Go(func() { _ = adapter.NewMeter(adapter.MeterConfig{Bus: bus, Billing: bill, Registry: reg, Logger: log}).Run(bg) })
+	bgWG.Go(func() {
+		_ = adapter.NewMeter(adapter.MeterConfig{Bus: bus, Billing: bill, Registry: reg, Logger: log}).Run(bg)
+	})
 	bgWG.Go(func() { bill.RunAlerts(bg, time.Minute) })
 
 	streamStop := make(chan struct{})
