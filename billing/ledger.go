@@ -113,8 +113,8 @@ func (s *Service) insertEvents(ctx context.Context, tx *sqlx.Tx, events []Event)
 	isNew := map[string]bool{}
 	now := s.now()
 	const cols = 10
-	for i := 0; i < len(cand); i += 200 {
-		chunk := cand[i:min(i+200, len(cand))]
+	for i := 0; i < len(cand); i += 1000 {
+		chunk := cand[i:min(i+1000, len(cand))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO billing_events (event_id, resource_type, resource_id, datacenter_id, project_id, department_id, state, attributes, event_time, received_at) VALUES `)
 		args := make([]any, 0, cols*len(chunk))
@@ -252,8 +252,8 @@ func (s *Service) loadResources(ctx context.Context, tx *sqlx.Tx, keys []resKey)
 
 // upsertResources writes resources' last states.
 func (s *Service) upsertResources(ctx context.Context, tx *sqlx.Tx, rows []resourceRow) error {
-	for i := 0; i < len(rows); i += 200 {
-		chunk := rows[i:min(i+200, len(rows))]
+	for i := 0; i < len(rows); i += 1000 {
+		chunk := rows[i:min(i+1000, len(rows))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO billing_resources (` + resourceColumns + `) VALUES `)
 		args := make([]any, 0, 9*len(chunk))
@@ -530,8 +530,8 @@ type pendingCharge struct {
 // flushCharges writes the batch's queued charges with multi-row inserts.
 func (s *Service) flushCharges(ctx context.Context, b *recordBatch) error {
 	now := s.now()
-	for i := 0; i < len(b.pending); i += 200 {
-		chunk := b.pending[i:min(i+200, len(b.pending))]
+	for i := 0; i < len(b.pending); i += 1000 {
+		chunk := b.pending[i:min(i+1000, len(b.pending))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO billing_charges (department_id, project_id, resource_type, resource_id, item, quantity, unit_price, price_list_id, start_at, end_at, sign, kind, event_id, posted_at) VALUES `)
 		args := make([]any, 0, 14*len(chunk))
