@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gisiaas/gisiaas/billing"
 	"github.com/gisiaas/gisiaas/core"
 )
 
@@ -32,6 +33,11 @@ var titles = map[core.Kind]string{
 // per kind on every driver); an unclassified error is a 500 whose message
 // does not leak internals.
 func ErrorFor(err error) ErrorBody {
+	// Billing's refusal of a create has no core kind: it is 402 (BL.11).
+	var pay *billing.PaymentRequiredError
+	if errors.As(err, &pay) {
+		return ErrorBody{Error: ErrorDetail{Code: http.StatusPaymentRequired, Title: http.StatusText(http.StatusPaymentRequired), Message: pay.Message}}
+	}
 	kind := core.KindOf(err)
 	status := kind.HTTPStatus()
 	title := titles[kind]

@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	s.echo.DELETE("/v3/auth/tokens", s.revokeToken, s.authenticated, s.doc.validate)
 	s.identityRoutes()
 	s.projectRoutes()
+	s.billingRoutes()
 }
 
 // fromEcho turns echo's own errors (no route, wrong method, too large)
