@@ -28,6 +28,8 @@ type apiFixture struct {
 	ids        *identity.Service
 	reg        *registry.Registry
 	sims       map[string]*sim.Driver
+	dcs        []Datacenter
+	cfg        Config
 	alice, bob string // tokens
 	admin      string
 	pa, pb     string // project ids
@@ -61,6 +63,7 @@ func newAPIFixture(t *testing.T, db *store.DB, opts ...fixtureOption) *apiFixtur
 	for _, o := range opts {
 		o(&cfg)
 	}
+	f.dcs, f.cfg = cfg.Datacenters, cfg
 	srv := httptest.NewServer(NewServer(cfg))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
@@ -181,6 +184,26 @@ func (f *apiFixture) waitFor(path, token, wrapper, field, want string) map[strin
 		}
 		if time.Now().After(deadline) {
 			f.t.Fatalf("%s: %s is %v, want %s", path, field, v[field], want)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-f.t.Context().Done():
+			f.t.Fatal(f.t.Context().Err())
+		}
+	}
+}
+
+// waitUntil polls GET path until ok accepts the resource in wrapper.
+func (f *apiFixture) waitUntil(path, token, wrapper string, ok func(map[string]any) bool) map[string]any {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v := f.must(200, "GET", path, token, nil)[wrapper].(map[string]any)
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%s: still %v", path, v)
 		}
 		select {
 		case <-time.After(10 * time.Millisecond):
