@@ -74,6 +74,7 @@ func (s *Server) billingRoutes() {
 
 	g.GET("/bills", s.getBill)
 	g.GET("/bills/export", s.exportBill)
+	s.billingOpsRoutes(g)
 }
 
 // billingEnabled answers 503 when the server runs without billing, so the

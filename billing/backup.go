@@ -230,3 +230,15 @@ func columnName(k string) bool {
 	}
 	return true
 }
+
+// LatestBackupID is the id of the newest backup taken ("" if none).
+func (s *Service) LatestBackupID(ctx context.Context) (string, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM billing_backups ORDER BY taken_at DESC LIMIT 1`); err != nil {
+		return "", dbErr("LatestBackupID", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}

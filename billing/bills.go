@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -65,6 +66,10 @@ type lineSum struct {
 // Bill computes a bill from the ledger: posted segments prorated to the
 // window, plus the open intervals of running resources accrued until now.
 func (s *Service) Bill(ctx context.Context, q BillQuery) (Bill, error) {
+	return s.billAt(ctx, q, s.now())
+}
+
+func (s *Service) billAt(ctx context.Context, q BillQuery, now time.Time) (Bill, error) {
 	if err := checkWindow(q); err != nil {
 		return Bill{}, err
 	}
@@ -115,7 +120,6 @@ func (s *Service) Bill(ctx context.Context, q BillQuery) (Bill, error) {
 	if err := rows.Err(); err != nil {
 		return Bill{}, dbErr("Bill", err)
 	}
-	now := s.now()
 	open, _, err := s.openSegments(ctx, s.db, q.DepartmentID, q.ProjectID, now)
 	if err != nil {
 		return Bill{}, err
@@ -234,6 +238,10 @@ func (s *Service) billDisplay(ctx context.Context) (billDisplay, error) {
 // timeline rated by Rate up to now. Equal to Bill for the same query unless
 // the ledger lost or doubled something.
 func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
+	return s.rebuildAt(ctx, q, s.now())
+}
+
+func (s *Service) rebuildAt(ctx context.Context, q BillQuery, now time.Time) (Bill, error) {
 	if err := checkWindow(q); err != nil {
 		return Bill{}, err
 	}
@@ -241,16 +249,16 @@ func (s *Service) Rebuild(ctx context.Context, q BillQuery) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	sums, err := s.rateFromLog(ctx, q, hist)
+	sums, err := s.rateFromLog(ctx, q, hist, now)
 	if err != nil {
 		return Bill{}, err
 	}
-	return s.assemble(ctx, q, sums, q.To.After(s.now()))
+	return s.assemble(ctx, q, sums, q.To.After(now))
 }
 
 // rateFromLog rates every resource of the query's department (and
 // project) from the event log under hist, within the query's window.
-func (s *Service) rateFromLog(ctx context.Context, q BillQuery, hist PriceHistory) (map[lineKey]*lineSum, error) {
+func (s *Service) rateFromLog(ctx context.Context, q BillQuery, hist PriceHistory, now time.Time) (map[lineKey]*lineSum, error) {
 	w := Interval{q.From.UTC(), q.To.UTC()}
 	query := `SELECT DISTINCT resource_type, resource_id, project_id FROM billing_events WHERE department_id = ?`
 	args := []any{q.DepartmentID}
@@ -266,7 +274,6 @@ func (s *Service) rateFromLog(ctx context.Context, q BillQuery, hist PriceHistor
 	if err := s.db.SelectContext(ctx, &res, s.db.Rebind(query), args...); err != nil {
 		return nil, dbErr("rateFromLog", err)
 	}
-	now := s.now()
 	sums := map[lineKey]*lineSum{}
 	for _, r := range res {
 		tl, err := s.timeline(ctx, s.db, r.Type, r.ID)
@@ -308,4 +315,62 @@ func reduced(d *apd.Decimal) string {
 	var r apd.Decimal
 	r.Reduce(d)
 	return r.Text('f')
+}
+
+// RebuildReport sets a bill re-derived from the event log beside the one
+// the ledger posted, over the same window.
+type RebuildReport struct {
+	Posted  Bill `json:"posted"`
+	Rebuilt Bill `json:"rebuilt"`
+	// Equal is true when every line and the total agree to the minor unit.
+	Equal bool `json:"equal"`
+	// Differences name the lines that do not.
+	Differences []string `json:"differences"`
+}
+
+// RebuildAndCompare re-derives q's bill from scratch (Rebuild) and compares
+// it with the posted ledger (Bill). A window reaching past now is cut at
+// now, read once, so both sides accrue running resources to the same
+// instant.
+func (s *Service) RebuildAndCompare(ctx context.Context, q BillQuery) (RebuildReport, error) {
+	now := s.now()
+	if q.To.After(now) {
+		q.To = now
+	}
+	if err := checkWindow(q); err != nil {
+		return RebuildReport{}, err
+	}
+	posted, err := s.billAt(ctx, q, now)
+	if err != nil {
+		return RebuildReport{}, err
+	}
+	rebuilt, err := s.rebuildAt(ctx, q, now)
+	if err != nil {
+		return RebuildReport{}, err
+	}
+	rep := RebuildReport{Posted: posted, Rebuilt: rebuilt, Differences: []string{}}
+	amounts := func(b Bill) map[string]string {
+		m := map[string]string{}
+		for _, l := range b.Lines {
+			m[l.ResourceType+"/"+l.ResourceID+" "+l.Item] = l.Amount
+		}
+		return m
+	}
+	p, r := amounts(posted), amounts(rebuilt)
+	for k, v := range p {
+		if r[k] != v {
+			rep.Differences = append(rep.Differences, fmt.Sprintf("%s: posted %s, rebuilt %s", k, v, r[k]))
+		}
+	}
+	for k, v := range r {
+		if _, ok := p[k]; !ok {
+			rep.Differences = append(rep.Differences, fmt.Sprintf("%s: posted nothing, rebuilt %s", k, v))
+		}
+	}
+	if posted.Total != rebuilt.Total {
+		rep.Differences = append(rep.Differences, fmt.Sprintf("total: posted %s, rebuilt %s", posted.Total, rebuilt.Total))
+	}
+	sort.Strings(rep.Differences)
+	rep.Equal = len(rep.Differences) == 0
+	return rep, nil
 }

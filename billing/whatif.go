@@ -81,11 +81,11 @@ func (s *Service) WhatIf(ctx context.Context, templateID string, number, days in
 		if err != nil {
 			return WhatIfReport{}, err
 		}
-		actual, err := s.rateFromLog(ctx, q, real)
+		actual, err := s.rateFromLog(ctx, q, real, now)
 		if err != nil {
 			return WhatIfReport{}, err
 		}
-		whatIf, err := s.rateFromLog(ctx, q, candidate)
+		whatIf, err := s.rateFromLog(ctx, q, candidate, now)
 		if err != nil {
 			return WhatIfReport{}, err
 		}
