@@ -259,4 +259,3 @@ func suiteCommit() string {
 	}
 	return "unknown"
 }
-
