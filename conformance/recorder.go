@@ -107,6 +107,10 @@ func Redact(b []byte) []byte {
 	}
 	s := string(b)
 	for _, k := range secretKeys {
+		// JSON inside text (an error quoting a body, a body cut short).
+		for _, sep := range []string{`":"`, `": "`} {
+			s = redactQuoted(s, `"`+k+sep)
+		}
 		for _, sep := range []string{": ", "=", ":"} {
 			s = redactText(s, k+sep)
 			s = redactText(s, strings.ToUpper(k[:1])+k[1:]+sep)
@@ -164,5 +168,29 @@ func redactText(s, prefix string) string {
 			b.WriteString("[redacted]")
 		}
 		s = s[j:]
+	}
+}
+
+// redactQuoted blanks what follows prefix (which ends inside a JSON string)
+// up to the string's closing quote, or to the end of a text cut short.
+func redactQuoted(s, prefix string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(strings.ToLower(s), strings.ToLower(prefix))
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+len(prefix)])
+		s = s[i+len(prefix):]
+		j := 0
+		for j < len(s) && s[j] != '"' {
+			if s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		b.WriteString("[redacted]")
+		s = s[min(j, len(s)):]
 	}
 }

@@ -59,6 +59,10 @@ func TestWorstAndRedaction(t *testing.T) {
 	if !contains(out, `"bob"`) || !contains(out, `"x"`) {
 		t.Fatalf("redaction took too much: %s", out)
 	}
+	quoted := string(Redact([]byte(`POST /v3/auth/tokens: 401 {"auth":{"password":"p\"w7","x":1}, "Token": "tk5`)))
+	if contains(quoted, "w7") || contains(quoted, "tk5") || !contains(quoted, `"x":1`) {
+		t.Fatalf("JSON in text: %s", quoted)
+	}
 	text := string(Redact([]byte("X-Auth-Token: abc123 password=pw9 rest")))
 	if contains(text, "abc123") || contains(text, "pw9") || !contains(text, "rest") {
 		t.Fatalf("text redaction: %s", text)
