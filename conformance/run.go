@@ -192,7 +192,7 @@ func Run(ctx context.Context, d core.Driver, opts Options) (*Report, error) {
 		rep.Sections = append(rep.Sections, SectionResult{Section: s, Status: sections[s]})
 	}
 	rep.Latency = rec.latencies()
-	if opts.HTTP != nil {
+	if opts.HTTP != nil && opts.HTTP.recorder() != rec {
 		rep.Latency = append(rep.Latency, opts.HTTP.recorder().latencies()...)
 	}
 	rep.Duration = time.Since(start)

@@ -100,6 +100,10 @@ func commandTable() []command {
 		{"billing reset", "--backup-id ID", "delete all billing data, as uninstalling does (cloud admin)", cmdBillingReset},
 		{"billing restore", "--file F", "load a backup into an empty billing (cloud admin)", cmdBillingRestore},
 		{"billing export", "[--department D] [--project P] --from T --to T [--format xlsx|csv] [--file F]", "a bill as .xlsx or CSV, times in the billing timezone", cmdBillingExport},
+		{"conformance driver", "PLUGIN --config FILE [--seed N] [--run REGEXP] [--out DIR] [--sweep] [--project P] [--datacenter DC] [-v]",
+			"run the conformance suite against a driver plugin binary (exit 1 unless it conforms)", cmdConformanceDriver},
+		{"conformance http", "--endpoint URL --username U (--password P | --password-stdin) --project NAME [--domain Default] [--project-domain D] [--second-username U2 --second-password P2 --second-project NAME2 [--second-domain D] [--second-project-domain D]] [--datacenter DC] [--ca-cert F | --insecure] [--state-timeout 2m] [--seed N] [--run REGEXP] [--out DIR] [-v]",
+			"run the conformance suite against a deployment over HTTP(S), black-box (exit 1 unless it conforms)", cmdConformanceHTTP},
 		{"version", "", "print the client's version", cmdVersion},
 		{"help", "[COMMAND]", "show this text, or one command's", cmdHelp},
 	}
