@@ -260,10 +260,14 @@ func (s *Service) rebuildAt(ctx context.Context, q BillQuery, now time.Time) (Bi
 // project) from the event log under hist, within the query's window.
 func (s *Service) rateFromLog(ctx context.Context, q BillQuery, hist PriceHistory, now time.Time) (map[lineKey]*lineSum, error) {
 	w := Interval{q.From.UTC(), q.To.UTC()}
-	query := `SELECT DISTINCT resource_type, resource_id, project_id FROM billing_events WHERE department_id = ?`
+	// A resource belongs to the project of its first event, as in the
+	// ledger, whatever later events say.
+	query := `SELECT e.resource_type, e.resource_id, e.project_id FROM billing_events e
+		WHERE e.department_id = ? AND e.seq = (SELECT MIN(f.seq) FROM billing_events f
+			WHERE f.resource_type = e.resource_type AND f.resource_id = e.resource_id)`
 	args := []any{q.DepartmentID}
 	if q.ProjectID != "" {
-		query += ` AND project_id = ?`
+		query += ` AND e.project_id = ?`
 		args = append(args, q.ProjectID)
 	}
 	var res []struct {
@@ -352,7 +356,7 @@ func (s *Service) RebuildAndCompare(ctx context.Context, q BillQuery) (RebuildRe
 	amounts := func(b Bill) map[string]string {
 		m := map[string]string{}
 		for _, l := range b.Lines {
-			m[l.ResourceType+"/"+l.ResourceID+" "+l.Item] = l.Amount
+			m[l.ProjectID+" "+l.ResourceType+"/"+l.ResourceID+" "+l.Item] = l.Amount
 		}
 		return m
 	}

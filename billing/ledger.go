@@ -168,6 +168,7 @@ func (s *Service) rateBatch(ctx context.Context, b *recordBatch, fresh []Event) 
 		return err
 	}
 	var upserts []resourceRow
+	var servers []Event
 	for _, k := range order {
 		evs := byRes[k]
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
@@ -195,25 +196,30 @@ func (s *Service) rateBatch(ctx context.Context, b *recordBatch, fresh []Event) 
 			}
 			upserts = append(upserts, row)
 		}
-		// A server entering or leaving SOFT_DELETED changes what its public
-		// IPs owe (BL.3); re-derive the ones bound to it.
 		if core.ResourceType(k.typ) == core.TypeServer && touchesSoftDelete(rows[k], evs) {
-			if err := s.reconcileBoundIPs(ctx, b, evs[0]); err != nil {
-				return err
-			}
+			servers = append(servers, evs[0])
+		}
+	}
+	// A server entering or leaving SOFT_DELETED — or any late server event,
+	// which may move such a change — changes what its public IPs owe
+	// (BL.3): re-derive the ones bound to it, after the batch's own IP
+	// events have been rated (so what they queued counts as posted).
+	for _, ev := range servers {
+		if err := s.reconcileBoundIPs(ctx, b, ev); err != nil {
+			return err
 		}
 	}
 	return s.upsertResources(ctx, b.tx, upserts)
 }
 
 // touchesSoftDelete reports whether a server's new events enter or leave
-// SOFT_DELETED.
+// SOFT_DELETED, or arrive late (and so may move such a change).
 func touchesSoftDelete(prev resourceRow, evs []Event) bool {
 	if prev.LastState == string(core.ServerSoftDeleted) {
 		return true
 	}
 	for _, ev := range evs {
-		if ev.ToState == string(core.ServerSoftDeleted) {
+		if ev.ToState == string(core.ServerSoftDeleted) || (prev.ID != "" && ev.Time.Before(prev.LastTime.UTC())) {
 			return true
 		}
 	}

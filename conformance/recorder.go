@@ -95,8 +95,10 @@ func (r *Recorder) latencies() []OpLatency {
 // secretKeys are JSON keys whose values never reach a report.
 var secretKeys = []string{"password", "secret", "token", "user_data", "webhook_url", "x-auth-token", "x-subject-token", "authorization", "access_key"}
 
-// Redact replaces the values of secret keys in a JSON document (and in
-// text that looks like "key: value" or "key=value") with "[redacted]".
+// Redact replaces the values of secret keys in a JSON document — and in
+// text that looks like "key: value", "key=value" or a quoted JSON member,
+// inside JSON string values too — with "[redacted]". Keys match whatever
+// their case.
 func Redact(b []byte) []byte {
 	var v any
 	if json.Unmarshal(b, &v) == nil {
@@ -105,18 +107,21 @@ func Redact(b []byte) []byte {
 			return out
 		}
 	}
-	s := string(b)
+	return []byte(redactString(string(b)))
+}
+
+// redactString redacts the secrets of free text.
+func redactString(s string) string {
 	for _, k := range secretKeys {
 		// JSON inside text (an error quoting a body, a body cut short).
 		for _, sep := range []string{`":"`, `": "`} {
 			s = redactQuoted(s, `"`+k+sep)
 		}
 		for _, sep := range []string{": ", "=", ":"} {
-			s = redactText(s, k+sep)
-			s = redactText(s, strings.ToUpper(k[:1])+k[1:]+sep)
+			s = redactText(s, k+sep, k == "authorization")
 		}
 	}
-	return []byte(s)
+	return s
 }
 
 func redactValue(v any) any {
@@ -130,6 +135,8 @@ func redactValue(v any) any {
 			x[k] = redactValue(val)
 		}
 		return x
+	case string:
+		return redactString(x)
 	case []any:
 		for i := range x {
 			x[i] = redactValue(x[i])
@@ -149,25 +156,46 @@ func isSecretKey(k string) bool {
 	return false
 }
 
-// redactText blanks what follows prefix up to the next space, quote or comma.
-func redactText(s, prefix string) string {
+// redactText blanks what follows prefix (matched whatever its case): a
+// quoted value to its closing quote, else a word up to the next space,
+// quote or comma — or, toEOL, the rest of the line (an Authorization
+// header's scheme and credentials).
+func redactText(s, prefix string, toEOL bool) string {
 	var b strings.Builder
+	lower, lp := strings.ToLower(s), strings.ToLower(prefix)
 	for {
-		i := strings.Index(s, prefix)
+		i := strings.Index(lower, lp)
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()
 		}
 		b.WriteString(s[:i+len(prefix)])
-		s = s[i+len(prefix):]
-		j := strings.IndexAny(s, " \t\n,\"'&")
-		if j < 0 {
-			j = len(s)
+		s, lower = s[i+len(prefix):], lower[i+len(prefix):]
+		var j int
+		switch {
+		case toEOL:
+			j = strings.IndexAny(s, "\r\n")
+			if j < 0 {
+				j = len(s)
+			}
+		case strings.HasPrefix(s, `"`) || strings.HasPrefix(s, "'"):
+			q := s[:1]
+			j = strings.Index(s[1:], q)
+			if j < 0 {
+				j = len(s)
+			} else {
+				j += 2
+			}
+		default:
+			j = strings.IndexAny(s, " \t\n,\"'&")
+			if j < 0 {
+				j = len(s)
+			}
 		}
 		if j > 0 {
 			b.WriteString("[redacted]")
 		}
-		s = s[j:]
+		s, lower = s[j:], lower[j:]
 	}
 }
 

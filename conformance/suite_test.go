@@ -63,6 +63,12 @@ func TestWorstAndRedaction(t *testing.T) {
 	if contains(quoted, "w7") || contains(quoted, "tk5") || !contains(quoted, `"x":1`) {
 		t.Fatalf("JSON in text: %s", quoted)
 	}
+	for _, in := range []string{`password: "hunter 2 words"`, `PASSWORD=hunter2`, "Authorization: Bearer eyJhunter2\nnext",
+		`{"error":{"message":"login failed for password=hunter2"}}`, `password="hunter2"`} {
+		if out := string(Redact([]byte(in))); contains(out, "hunter") {
+			t.Errorf("%s → %s", in, out)
+		}
+	}
 	text := string(Redact([]byte("X-Auth-Token: abc123 password=pw9 rest")))
 	if contains(text, "abc123") || contains(text, "pw9") || !contains(text, "rest") {
 		t.Fatalf("text redaction: %s", text)
