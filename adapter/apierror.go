@@ -46,8 +46,14 @@ func ErrorFor(err error) ErrorBody {
 	}
 	msg := core.MessageOf(err)
 	var ce *core.Error
-	if !errors.As(err, &ce) {
+	switch {
+	case !errors.As(err, &ce):
 		msg = "internal error"
+	case ownMessage(err) == "" && (kind == core.Unavailable || kind == core.Internal):
+		// A wrapped cause (a database's or a library's text) can name
+		// tables, hosts and ports: the client gets the kind, the log the cause.
+		msg = map[core.Kind]string{core.Unavailable: "the service is temporarily unavailable; retry later",
+			core.Internal: "internal error"}[kind]
 	}
 	return ErrorBody{Error: ErrorDetail{Code: status, Title: title, Message: msg}}
 }
@@ -63,4 +69,20 @@ func WriteError(w http.ResponseWriter, err error) {
 	}
 	w.WriteHeader(body.Error.Code)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// ownMessage is the first message a core.Error in err's chain states
+// itself, "" if none does (only wrapped causes).
+func ownMessage(err error) string {
+	for err != nil {
+		var ce *core.Error
+		if !errors.As(err, &ce) {
+			return ""
+		}
+		if ce.Message != "" {
+			return ce.Message
+		}
+		err = ce.Err
+	}
+	return ""
 }

@@ -69,3 +69,20 @@ func TestA03UnclassifiedErrorHidesInternals(t *testing.T) {
 		t.Fatalf("internal detail leaked: %s", rec.Body)
 	}
 }
+
+// TestUnavailableCausesStayInTheLog: an unavailable or internal error that
+// only wraps a cause (a database's text) answers a generic message; one
+// that states its own message keeps it.
+func TestUnavailableCausesStayInTheLog(t *testing.T) {
+	wrapped := core.Wrap(core.Unavailable, "registry.Put", errors.New(`relation "create_intents" does not exist (SQLSTATE 42P01) at 10.0.0.5:5432`))
+	if m := ErrorFor(wrapped).Error.Message; strings.Contains(m, "SQLSTATE") || strings.Contains(m, "10.0.0.5") || m == "" {
+		t.Fatalf("wrapped cause leaked: %q", m)
+	}
+	own := core.Errorf(core.Unavailable, "datacenter dc2 is failing; calls are paused")
+	if m := ErrorFor(own).Error.Message; m != "datacenter dc2 is failing; calls are paused" {
+		t.Fatalf("own message lost: %q", m)
+	}
+	if m := ErrorFor(core.Wrap(core.NotFound, "x", errors.New("server s1 not found"))).Error.Message; m != "server s1 not found" {
+		t.Fatalf("a not-found cause: %q", m)
+	}
+}

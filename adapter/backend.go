@@ -62,9 +62,11 @@ type backend struct {
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	openFor time.Duration
 
-	mu       sync.Mutex
-	info     *core.DriverInfo
-	infoTime time.Time
+	mu         sync.Mutex
+	info       *core.DriverInfo
+	infoTime   time.Time
+	infoFailed time.Time
+	asking     bool
 }
 
 // capabilityTTL is how long a datacenter's declared capabilities are
@@ -104,19 +106,31 @@ func isBackendFailure(err error) bool {
 // a minute; nil when it cannot be asked (it is down: the call will say so).
 func (b *backend) capabilities(ctx context.Context) *core.DriverInfo {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.info != nil && time.Since(b.infoTime) < capabilityTTL {
-		return b.info
+	if time.Since(b.infoTime) < capabilityTTL && b.info != nil || b.asking || time.Since(b.infoFailed) < infoRetry {
+		// Fresh, or being asked by another call, or asked in vain a moment
+		// ago: no call waits behind a slow or failing Info.
+		info := b.info
+		b.mu.Unlock()
+		return info
 	}
+	b.asking = true
+	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, backendTimeout)
 	defer cancel()
 	info, err := b.Cloud.Info(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asking = false
 	if err != nil {
+		b.infoFailed = time.Now()
 		return b.info
 	}
 	b.info, b.infoTime = &info, time.Now()
 	return b.info
 }
+
+// infoRetry is how long a failed Info is not asked again.
+const infoRetry = 5 * time.Second
 
 // call runs fn against the datacenter for an operation of clause: refused
 // up front with Unsupported when the datacenter does not declare the clause,
@@ -146,9 +160,10 @@ func (b *backend) call(ctx context.Context, clause core.Clause, fn func(ctx cont
 	start := time.Now()
 	_, err := b.breaker.Execute(func() (struct{}, error) {
 		err := fn(ctx)
-		if err != nil && ctx.Err() != nil {
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 			// The caller gave up (a client went away mid-upload): that
 			// says nothing about the cloud's health, so it is not counted.
+			// A deadline that passed is the cloud being slow: it counts.
 			return struct{}{}, &callerGone{err}
 		}
 		return struct{}{}, err

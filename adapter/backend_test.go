@@ -177,3 +177,22 @@ func TestBackendCallerGoneIsNotAFailure(t *testing.T) {
 		t.Fatalf("circuit opened by callers going away: %v", err)
 	}
 }
+
+// TestBackendTimeoutsOpenTheCircuit: a call whose deadline passes is the
+// cloud being slow — it counts toward the breaker, unlike a cancelled one.
+func TestBackendTimeoutsOpenTheCircuit(t *testing.T) {
+	b := testBackend(Limits{BreakerFailures: 2, BreakerOpen: time.Hour})
+	for i := 0; i < 2; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		_ = b.call(ctx, "", func(ctx context.Context) error {
+			<-ctx.Done()
+			return core.Wrap(core.Unavailable, "slow", ctx.Err())
+		})
+		cancel()
+	}
+	reached := false
+	err := b.call(context.Background(), "", func(context.Context) error { reached = true; return nil })
+	if reached || core.KindOf(err) != core.Unavailable {
+		t.Fatalf("after two timeouts: reached=%v err=%v", reached, err)
+	}
+}

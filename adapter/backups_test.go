@@ -80,8 +80,9 @@ func TestBackupsHTTP_X2(t *testing.T) {
 		})
 		bvol := f.volTestVolume(f.bob, f.pb, "dc2", "bobs", 1)
 		resp, body = f.do("POST", base, f.alice, map[string]any{"backup": map[string]any{"volume_id": bvol}})
-		if resp.StatusCode != 404 || !strings.Contains(fmt.Sprint(body["error"]), "volume_id") {
-			t.Fatalf("backup of bob's volume: %d %v, want 404 naming volume_id", resp.StatusCode, body)
+		// As an unknown id is: nothing tells it exists in another project.
+		if resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(body["error"]), "volume_id") {
+			t.Fatalf("backup of bob's volume: %d %v, want 400 naming volume_id", resp.StatusCode, body)
 		}
 		f.must(404, "GET", base+"/00000000-0000-4000-8000-000000000000", f.alice, nil)
 		f.must(404, "DELETE", base+"/00000000-0000-4000-8000-000000000000", f.alice, nil)

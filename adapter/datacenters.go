@@ -133,7 +133,12 @@ func (s *Server) computeQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := dc.Cloud.GetComputeQuota(c.Request().Context(), dc.ID, c.Param("project_id"))
+	var q core.ComputeQuota
+	b := s.backends[dc.ID]
+	err = b.call(c.Request().Context(), core.ClauseComputeQuota, func(ctx context.Context) (err error) {
+		q, err = dc.Cloud.GetComputeQuota(ctx, dc.ID, c.Param("project_id"))
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -145,7 +150,12 @@ func (s *Server) volumeQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := dc.Cloud.GetVolumeQuota(c.Request().Context(), dc.ID, c.Param("project_id"))
+	var q core.VolumeQuota
+	b := s.backends[dc.ID]
+	err = b.call(c.Request().Context(), core.ClauseVolumeQuota, func(ctx context.Context) (err error) {
+		q, err = dc.Cloud.GetVolumeQuota(ctx, dc.ID, c.Param("project_id"))
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ func sseFrame(e events.Event) ([]byte, error) {
 // in Last-Event-ID (a reconnecting EventSource sends it) or ?after=. A seq
 // older than the retention is 410: the client reconciles by listing.
 func (s *Server) streamEvents(c echo.Context) error {
+	token := c.Request().Header.Get("X-Auth-Token")
 	if s.bus == nil {
 		return core.Errorf(core.Unavailable, "the event stream is not enabled on this server")
 	}
@@ -127,6 +128,16 @@ func (s *Server) streamEvents(c echo.Context) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				// A stream lives no longer than its token: revoked,
+				// expired or its role in the project gone, it ends.
+				if who, err := s.ids.ValidateToken(ctx, token); err != nil || who.Project == nil || who.Project.ID != project {
+					if ctx.Err() == nil {
+						body, _ := json.Marshal(ErrorFor(core.Errorf(core.Unauthenticated, "the token is no longer valid for this project")))
+						_ = write(append(append([]byte("event: error\ndata: "), body...), "\n\n"...))
+					}
+					cancel()
+					return
+				}
 				if write([]byte(": heartbeat\n\n")) != nil {
 					cancel()
 					return

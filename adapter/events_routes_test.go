@@ -264,6 +264,29 @@ func TestEventStreamHeartbeatAndDisabled(t *testing.T) {
 		t.Fatalf("idle stream: %+v", got)
 	}
 
+	// A stream lives no longer than its token: revoked, the stream says so
+	// and ends.
+	tok2, err := ids.Authenticate(ctx, identity.Credentials{UserName: "admin", Password: "admin-secret",
+		Scope: &identity.Scope{ProjectName: "admin", DepartmentName: "Default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := openStream(t, srv.URL+path, tok2.Value, nil)
+	if err := ids.RevokeToken(ctx, tok2.Value); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	for {
+		line, err := revoked.r.ReadString('\n')
+		rest.WriteString(line)
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(rest.String(), "event: error") || !strings.Contains(rest.String(), `"code":401`) {
+		t.Fatalf("a revoked token's stream: %q", rest.String())
+	}
+
 	// A server shutting down ends its streams rather than wait for them.
 	close(stop)
 	for {

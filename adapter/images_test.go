@@ -112,7 +112,7 @@ func TestImagesHTTP_B231_B234_B236(t *testing.T) {
 		f.must(403, "GET", "/v1/"+f.pb+"/images/"+pub, f.alice, nil)
 		f.must(403, "POST", "/v1/"+f.pb+"/images", f.alice, body)
 
-		// Bad input: 400 naming the field; another project's server is not found.
+		// Bad input: 400 naming the field; another project's server is answered as an unknown one.
 		bobSrv := f.imageSourceServer(f.pb, f.bob, "dc1")
 		bad := []struct {
 			body   string
@@ -129,7 +129,7 @@ func TestImagesHTTP_B231_B234_B236(t *testing.T) {
 			{`{"image":{"name":"x","datacenter_id":"dc9"}}`, 400, "datacenter_id"},
 			{`{"image":{"name":"x","server_id":"` + srv + `","datacenter_id":"dc1"}}`, 400, "server_id"},
 			{`{"image":{"name":"x","server_id":"00000000-0000-4000-8000-000000000000"}}`, 400, "server_id"},
-			{`{"image":{"name":"x","server_id":"` + bobSrv + `"}}`, 404, "server_id"},
+			{`{"image":{"name":"x","server_id":"` + bobSrv + `"}}`, 400, "server_id"}, // as the unknown one above
 		}
 		for _, c := range bad {
 			resp, out := f.do("POST", base, f.alice, c.body)

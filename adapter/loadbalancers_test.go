@@ -101,7 +101,7 @@ func TestLoadBalancersHTTP_B34(t *testing.T) {
 		f.wantBadRequest("PATCH", members, f.alice, map[string]any{"remove": []any{map[string]any{}}}, "remove[0].server_id", "address")
 		f.wantBadRequest("PATCH", members, f.alice, map[string]any{"remove": []any{map[string]any{"address": "nowhere"}}}, "address")
 		f.wantBadRequest("PATCH", members, f.alice, map[string]any{"add": []any{map[string]any{"server_id": far["id"]}}}, "add[0].server_id", "dc2")
-		f.must(404, "PATCH", members, f.alice, map[string]any{"add": []any{map[string]any{"server_id": bsrv["id"]}}})
+		f.wantBadRequest("PATCH", members, f.alice, map[string]any{"add": []any{map[string]any{"server_id": bsrv["id"]}}}, "add[0].server_id") // as an unknown id
 		f.wantBadRequest("PATCH", members, f.alice, map[string]any{"add": []any{map[string]any{"server_id": "no-such-server"}}}, "server_id")
 		if ms := lbTestMembers(f.must(200, "GET", path, f.alice, nil)["loadbalancer"].(map[string]any)); len(ms) != 0 {
 			t.Fatalf("bad requests changed members: %v", ms)

@@ -132,6 +132,8 @@ func (m *Meter) record(ctx context.Context, batch []events.Event) error {
 		in[i] = billing.Event{Event: e.Event, DepartmentID: e.DepartmentID}
 		if e.DepartmentID != "" {
 			depts[e.DepartmentID] = true
+		} else if billing.IsBillableType(e.ResourceType) {
+			m.log.Warn("a billable event has no department: it is not rated", "event", e.ID, "resource", e.ResourceID, "project", e.ProjectID)
 		}
 	}
 	backoff := 100 * time.Millisecond
@@ -144,7 +146,11 @@ func (m *Meter) record(ctx context.Context, batch []events.Event) error {
 			return ctx.Err()
 		}
 		if core.KindOf(err) != core.Unavailable {
-			return err
+			// One event billing refuses must not stop billing for all:
+			// rate the batch event by event and leave out (loudly) only
+			// what is refused.
+			m.recordOneByOne(ctx, in)
+			break
 		}
 		m.log.Warn("rating a batch failed; retrying", "error", err, "events", len(in))
 		select {
@@ -163,4 +169,26 @@ func (m *Meter) record(ctx context.Context, batch []events.Event) error {
 		}
 	}
 	return nil
+}
+
+// recordOneByOne rates events one at a time, logging each that billing
+// refuses for a reason other than its database being unavailable.
+func (m *Meter) recordOneByOne(ctx context.Context, in []billing.Event) {
+	for _, e := range in {
+		for {
+			_, err := m.cfg.Billing.Record(ctx, []billing.Event{e})
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			if core.KindOf(err) != core.Unavailable {
+				m.log.Error("billing refused an event; it is left out", "event", e.ID, "resource", e.ResourceID, "error", err)
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
 }

@@ -42,7 +42,7 @@ func TestPublicIPsHTTP_B33(t *testing.T) {
 		f.wantBadRequest("POST", path+"/bind", f.alice, map[string]any{"private_ip": "10.255.255.254"}, "private_ip")
 		// Bob's server is not found for alice; her server in dc2 is in the wrong datacenter.
 		bsrv := f.ipTestServer("dc1", f.pb, f.bob, "bob-srv")
-		f.must(404, "POST", path+"/bind", f.alice, map[string]any{"server_id": bsrv["id"]})
+		f.wantBadRequest("POST", path+"/bind", f.alice, map[string]any{"server_id": bsrv["id"]}, "server_id") // as an unknown id
 		far := f.ipTestServer("dc2", f.pa, f.alice, "far")
 		f.wantBadRequest("POST", path+"/bind", f.alice, map[string]any{"server_id": far["id"]}, "server_id", "dc2")
 
@@ -62,7 +62,7 @@ func TestPublicIPsHTTP_B33(t *testing.T) {
 		// Unbind (B.3.3.3) checks what the body names.
 		f.wantBadRequest("POST", path+"/unbind", f.alice, map[string]any{"private_ip": "10.255.255.254"}, "private_ip")
 		f.wantBadRequest("POST", path+"/unbind", f.alice, map[string]any{"server_id": sid, "private_ip": fixed}, "server_id", "private_ip")
-		f.must(404, "POST", path+"/unbind", f.alice, map[string]any{"server_id": bsrv["id"]})
+		f.wantBadRequest("POST", path+"/unbind", f.alice, map[string]any{"server_id": bsrv["id"]}, "server_id") // as an unknown id
 
 		// Unbind without a body: from whatever it is bound to.
 		got = f.must(200, "POST", path+"/unbind", f.alice, nil)["publicip"].(map[string]any)

@@ -12,13 +12,15 @@ import (
 	"github.com/gisiaas/gisiaas/core"
 )
 
-// rateLimiter holds one token bucket per token (per client address for
-// requests without one). It runs before validation and before the token is
-// looked up, keyed by a hash of the header, so rejecting a flood costs a map
-// lookup and never a database query.
+// rateLimiter holds one token bucket per token, and one per client
+// address for everything else. It runs before validation and before any
+// database lookup: a token counts as itself only once it has been found
+// valid (it is in the token cache); a new, junk or absent token counts
+// against the client's address — so inventing tokens buys no requests.
 type rateLimiter struct {
 	rate  rate.Limit
 	burst int
+	known func(token string) bool
 
 	mu      sync.Mutex
 	buckets map[[32]byte]*bucket
@@ -34,9 +36,13 @@ type bucket struct {
 // idle this long is full again anyway.
 const idleBucket = 10 * time.Minute
 
-func newRateLimiter(l Limits) *rateLimiter {
-	return &rateLimiter{rate: rate.Limit(l.TokenRate), burst: l.TokenBurst, buckets: map[[32]byte]*bucket{}, swept: time.Now()}
+func newRateLimiter(l Limits, known func(token string) bool) *rateLimiter {
+	return &rateLimiter{rate: rate.Limit(l.TokenRate), burst: l.TokenBurst, known: known, buckets: map[[32]byte]*bucket{}, swept: time.Now()}
 }
+
+// maxBuckets bounds the limiter's memory; when full it starts afresh,
+// which forgets some debts and never refuses a new client.
+const maxBuckets = 100_000
 
 func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	k := sha256.Sum256([]byte(key))
@@ -51,6 +57,9 @@ func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 		r.swept = now
 	}
 	b := r.buckets[k]
+	if b == nil && len(r.buckets) >= maxBuckets {
+		r.buckets = map[[32]byte]*bucket{}
+	}
 	if b == nil {
 		b = &bucket{lim: rate.NewLimiter(r.rate, r.burst)}
 		r.buckets[k] = b
@@ -66,12 +75,12 @@ func (r *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 
 func (r *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		key := c.Request().Header.Get("X-Auth-Token")
-		if key == "" {
-			key = "addr:" + c.RealIP()
+		key := "addr:" + c.RealIP()
+		if tok := c.Request().Header.Get("X-Auth-Token"); tok != "" && r.known != nil && r.known(tok) {
+			key = "tok:" + tok
 		}
 		if ok, wait := r.allow(key, time.Now()); !ok {
-			return retryAfter(core.Errorf(core.Throttled, "too many requests for this token; retry later"), max(wait, time.Second))
+			return retryAfter(core.Errorf(core.Throttled, "too many requests; retry later"), max(wait, time.Second))
 		}
 		return next(c)
 	}

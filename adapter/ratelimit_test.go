@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ import (
 func TestPerTokenRateLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newAPIFixture(t, db, func(c *Config) { c.Limits.TokenRate, c.Limits.TokenBurst = 0.001, 3 })
-		for i := 0; i < 3; i++ {
+		// The token's first request counts against the address (the token
+		// is not known valid yet); then its own burst of 3.
+		for i := 0; i < 4; i++ {
 			f.must(200, "GET", "/v1/"+f.pa+"/servers", f.alice, nil)
 		}
 		// Junk past the limit is refused by the limiter, not by the validator.
@@ -25,11 +28,21 @@ func TestPerTokenRateLimit(t *testing.T) {
 			t.Fatalf("past the burst: %d %v, Retry-After %q", resp.StatusCode, out, resp.Header.Get("Retry-After"))
 		}
 		f.must(200, "GET", "/v1/"+f.pb+"/servers", f.bob, nil)
+		// Invented tokens buy nothing: they share the address's bucket,
+		// which alice's and bob's first requests have half spent.
+		codes := []int{}
+		for i := 0; i < 3; i++ {
+			resp, _ := f.do("GET", "/v1/"+f.pa+"/servers", fmt.Sprintf("junk-%d", i), nil)
+			codes = append(codes, resp.StatusCode)
+		}
+		if codes[0] != 401 || codes[2] != 429 {
+			t.Fatalf("junk tokens: %v, want 401 … 429", codes)
+		}
 	})
 }
 
 func TestRateLimiterForgetsIdleBuckets(t *testing.T) {
-	r := newRateLimiter(Limits{TokenRate: 1, TokenBurst: 1})
+	r := newRateLimiter(Limits{TokenRate: 1, TokenBurst: 1}, nil)
 	now := time.Now()
 	if ok, _ := r.allow("a", now); !ok {
 		t.Fatal("first call refused")

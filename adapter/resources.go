@@ -62,9 +62,9 @@ func (s *Server) owned(c echo.Context, typ core.ResourceType, id string) (regist
 }
 
 // checkRef checks an id a request refers to (a volume to boot from, a
-// network, a security group): another project's is NotFound naming the
-// field, and a project resource in another datacenter than dc is
-// InvalidArgument. Ids the registry does not hold (shared objects: public
+// network, a security group): another project's is refused exactly as an
+// unknown one is (InvalidArgument naming the field), and a project resource
+// in another datacenter than dc is InvalidArgument. Ids the registry does not hold (shared objects: public
 // images, flavors, external networks) are left to the driver.
 func (s *Server) checkRef(project, dc string, typ core.ResourceType, field, id string) error {
 	res, ok := s.reg.Get(typ, id)
@@ -72,7 +72,10 @@ func (s *Server) checkRef(project, dc string, typ core.ResourceType, field, id s
 		return nil
 	}
 	if res.ProjectID != project {
-		return core.Errorf(core.NotFound, "%s: %s %s not found", field, typ, id)
+		// The same answer as for an id that does not exist (a bad
+		// parameter, as drivers answer unknown ids in a body): nothing
+		// tells that it exists in another project.
+		return core.Errorf(core.InvalidArgument, "%s: %s %s not found", field, typ, id)
 	}
 	if res.DatacenterID != dc {
 		return core.Errorf(core.InvalidArgument, "%s: %s %s is in datacenter %s, not %s", field, typ, id, res.DatacenterID, dc)

@@ -104,8 +104,8 @@ func TestSecurityGroupsHTTP_B35(t *testing.T) {
 		f.wantBadRequest("POST", rules, f.alice, sgTestRule(id, map[string]any{"remote_group_id": far}), "remote_group_id", "dc2")
 		f.wantBadRequest("POST", rules, f.alice, map[string]any{"security_group_rule": map[string]any{"direction": "ingress"}}, "security_group_id")
 		// Bob's group, as the group or as the remote group: not found.
-		f.must(404, "POST", rules, f.alice, sgTestRule(bob, nil))
-		f.must(404, "POST", rules, f.alice, sgTestRule(id, map[string]any{"remote_group_id": bob}))
+		f.wantBadRequest("POST", rules, f.alice, sgTestRule(bob, nil), "security_group_id")                                 // as an unknown id
+		f.wantBadRequest("POST", rules, f.alice, sgTestRule(id, map[string]any{"remote_group_id": bob}), "remote_group_id") // as an unknown id
 		if shown := f.sgTestRules(path); len(shown) != 3 {
 			t.Fatalf("bad rules changed the group: %v", shown)
 		}

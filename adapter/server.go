@@ -75,9 +75,13 @@ func NewServer(cfg Config) *Server {
 	// lookup; the document's validation runs after authentication (route
 	// middleware), so a caller without access learns 401/403, not what its
 	// body got wrong.
-	e.Use(newRateLimiter(limits).middleware)
+	// The client's address is the socket's: a forwarded-for header is the
+	// client's to forge. (Behind a proxy, set a trusted extractor here.)
+	e.IPExtractor = echo.ExtractIPDirect()
+	tokens := newTokenCache()
+	e.Use(newRateLimiter(limits, func(tok string) bool { _, ok := tokens.get(tok, time.Now()); return ok }).middleware)
 	s := &Server{echo: e, ids: cfg.Identity, reg: cfg.Registry, bus: cfg.Events, dcs: cfg.Datacenters,
-		limits: limits, tokens: newTokenCache(), billing: cfg.Billing, doc: doc}
+		limits: limits, tokens: tokens, billing: cfg.Billing, doc: doc}
 	s.backends = make(map[string]*backend, len(s.dcs))
 	for _, dc := range s.dcs {
 		s.backends[dc.ID] = newBackend(dc, s.limits)

@@ -95,12 +95,13 @@ func TestVolumeSnapshotsHTTP_X1(t *testing.T) {
 		})
 		bvol := f.volTestVolume(f.bob, f.pb, "dc1", "bobs", 1)
 		resp, body = f.do("POST", base, f.alice, map[string]any{"snapshot": map[string]any{"volume_id": bvol}})
-		if resp.StatusCode != 404 || !strings.Contains(fmt.Sprint(body["error"]), "volume_id") {
-			t.Fatalf("snapshot of bob's volume: %d %v, want 404 naming volume_id", resp.StatusCode, body)
+		// As an unknown id is: nothing tells it exists in another project.
+		if resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(body["error"]), "volume_id") {
+			t.Fatalf("snapshot of bob's volume: %d %v, want 400 naming volume_id", resp.StatusCode, body)
 		}
 		resp, body = f.do("POST", "/v1/"+f.pb+"/volumes", f.bob, map[string]any{"volume": map[string]any{"size_gb": 3, "snapshot_id": id}})
-		if resp.StatusCode != 404 || !strings.Contains(fmt.Sprint(body["error"]), "snapshot_id") {
-			t.Fatalf("bob's volume from alice's snapshot: %d %v, want 404 naming snapshot_id", resp.StatusCode, body)
+		if resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(body["error"]), "snapshot_id") {
+			t.Fatalf("bob's volume from alice's snapshot: %d %v, want 400 naming snapshot_id (as an unknown id)", resp.StatusCode, body)
 		}
 		f.must(404, "GET", base+"/00000000-0000-4000-8000-000000000000", f.alice, nil)
 		f.must(404, "DELETE", base+"/00000000-0000-4000-8000-000000000000", f.alice, nil)

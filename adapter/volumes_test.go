@@ -155,10 +155,11 @@ func TestVolumesHTTP_B41(t *testing.T) {
 			{`{"server_id":"` + srv + `","server_name":"not-web-1"}`, "server_name"},
 		})
 		resp, body := f.do("POST", path+"/attach", f.alice, map[string]any{"server_id": bobs})
-		if resp.StatusCode != 404 || !strings.Contains(fmt.Sprint(body["error"]), "server_id") {
-			t.Fatalf("attach to bob's server: %d %v, want 404 naming server_id", resp.StatusCode, body)
+		// As an unknown id is: nothing tells it exists in another project.
+		if resp.StatusCode != 400 || !strings.Contains(fmt.Sprint(body["error"]), "server_id") {
+			t.Fatalf("attach to bob's server: %d %v, want 400 naming server_id", resp.StatusCode, body)
 		}
-		f.must(404, "POST", path+"/detach", f.alice, map[string]any{"server_id": bobs})
+		f.must(400, "POST", path+"/detach", f.alice, map[string]any{"server_id": bobs}) // as an unknown id
 		f.volTestBad("POST", path+"/detach", f.alice, []struct{ body, field string }{{`{}`, "server_id"}, {`{"server_id":7}`, "server_id"}})
 
 		// Create errors: 400 naming the field, nothing created.

@@ -170,6 +170,10 @@ func (r *Registry) remember(res Resource) {
 // SetState records the last known state of typ/id; an unknown id is a no-op
 // reported as false.
 func (r *Registry) SetState(ctx context.Context, typ core.ResourceType, id, state string) (bool, error) {
+	// Read and write under the writer lock: a Delete in between must not
+	// be undone by re-inserting the row.
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	v, ok := r.Get(typ, id)
 	if !ok {
 		return false, nil
@@ -178,7 +182,15 @@ func (r *Registry) SetState(ctx context.Context, typ core.ResourceType, id, stat
 		return true, nil
 	}
 	v.State = state
-	return true, r.Put(ctx, v)
+	var saved Resource
+	err := r.db.InTx(ctx, func(tx *sqlx.Tx) (err error) {
+		saved, err = r.put(ctx, tx, v, false)
+		return err
+	})
+	if err == nil {
+		r.remember(saved)
+	}
+	return true, err
 }
 
 // Delete forgets typ/id (it is gone from its cloud).
