@@ -434,6 +434,7 @@ func checkHTTPIsolation(ctx context.Context, e *Env) error {
 	}
 	own := Req{Method: "GET", Path: h.ProjectPath(p.coll + p.id), Op: httpProjectTemplate + p.coll + "{id}"}
 	if !h.HasSecond() {
+		e.Note("isolation from a second user's own project (no --second-* credentials were given)")
 		other := "/v1/conformance-other-" + e.RunID[:12] + p.coll + p.id
 		r, err := httpCall(ctx, h, Req{Method: "GET", Path: other, Op: httpProjectTemplate + p.coll + "{id}"})
 		if err != nil {

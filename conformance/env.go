@@ -30,7 +30,25 @@ type Env struct {
 
 	mu       sync.Mutex
 	cleanups []cleanup
+	notes    []string
 	rec      *Recorder
+}
+
+// Note records what a passing check could not judge (the target cannot
+// replay events, no second project was given…): the report shows it
+// beside the PASS, so a pass is never more than it proved.
+func (e *Env) Note(format string, a ...any) {
+	e.mu.Lock()
+	e.notes = append(e.notes, fmt.Sprintf(format, a...))
+	e.mu.Unlock()
+}
+
+func (e *Env) takeNotes() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.notes
+	e.notes = nil
+	return n
 }
 
 type cleanup struct {

@@ -315,6 +315,7 @@ func watchEvent(ctx context.Context, e *Env, typ core.ResourceType, id, to strin
 // event match accepts. what names the event in failures.
 func watchFor(ctx context.Context, e *Env, what string, match func(core.Event) bool) (ev core.Event, ok bool, err error) {
 	if !e.Info.CanReplay {
+		e.Note("the event of %s (the target cannot replay events)", what)
 		return core.Event{}, false, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, e.StateTimeout())
@@ -336,6 +337,7 @@ func watchFor(ctx context.Context, e *Env, what string, match func(core.Event) b
 		}
 		return ev, true, wantUTC("event of "+what+": time", ev.Time)
 	case core.KindOf(werr) == core.Unsupported:
+		e.Note("the event of %s (the target does not stream events)", what)
 		return core.Event{}, false, nil
 	case wctx.Err() != nil && ctx.Err() == nil:
 		return core.Event{}, true, Failf("no event of %s within %s", what, e.StateTimeout())

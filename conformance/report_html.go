@@ -31,6 +31,7 @@ type htmlPage struct {
 	Counts   []statusCount
 	Rows     []htmlRow
 	Failures []CheckResult
+	Noted    []CheckResult
 }
 
 type statusCount struct {
@@ -102,6 +103,9 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weig
 {{if .Leaks}}<p class="fail">Resources of this run remained after every cleanup:</p>
 <ul>{{range .Leaks}}<li><code>{{.}}</code></li>{{end}}</ul>{{else}}<p>None: every resource the run created was deleted.</p>{{end}}
 
+<h2>Passed, with what could not be judged</h2>
+{{if .Noted}}<ul>{{range .Noted}}<li><code>{{.ID}}</code>: {{.Message}}</li>{{end}}</ul>{{else}}<p>Nothing: every pass judged all it checks.</p>{{end}}
+
 <h2>Failures</h2>
 {{range .Failures}}<h3 id="{{.ID}}"><span class="{{class .Status}}">{{.Status}}</span> <code>{{.ID}}</code></h3>
 <pre>{{.Message}}</pre>
@@ -123,6 +127,9 @@ func reportHTML(rep *Report) ([]byte, error) {
 		status[c.ID] = c.Status
 		if c.Status == Fail || c.Status == Error {
 			p.Failures = append(p.Failures, c)
+		}
+		if c.Status == Pass && c.Message != "" {
+			p.Noted = append(p.Noted, c)
 		}
 	}
 	sections := map[string]Status{}

@@ -65,6 +65,17 @@ func WriteSummary(w io.Writer, rep *Report) {
 		}
 		fmt.Fprintf(w, "  %s %s: %s\n", c.Status, c.ID, oneLine(c.Message))
 	}
+	noted := false
+	for _, c := range rep.Checks {
+		if c.Status != Pass || c.Message == "" {
+			continue
+		}
+		if !noted {
+			fmt.Fprintln(w, "\npassed, with what could not be judged:")
+			noted = true
+		}
+		fmt.Fprintf(w, "  %s: %s\n", c.ID, oneLine(c.Message))
+	}
 	if len(rep.Leaks) > 0 {
 		fmt.Fprintf(w, "\nleaked (still there after every cleanup; gisiaas conformance ... --sweep deletes them):\n")
 		for _, l := range rep.Leaks {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -205,6 +206,7 @@ func runCheck(ctx context.Context, e *Env, c Check, declared core.ClauseSet) (re
 	res = CheckResult{ID: c.ID(), Clause: c.Clause, Name: c.Name}
 	start := time.Now()
 	e.rec.take()
+	e.takeNotes()
 	defer func() {
 		if p := recover(); p != nil {
 			res.Status, res.Message = Error, fmt.Sprintf("the check panicked: %v\n%s", p, debug.Stack())
@@ -215,6 +217,9 @@ func runCheck(ctx context.Context, e *Env, c Check, declared core.ClauseSet) (re
 			res.Status, res.Message = Fail, fmt.Sprintf("cleanup failed: %v", failed)
 		}
 		res.Duration = time.Since(start)
+		if notes := e.takeNotes(); len(notes) > 0 && res.Status == Pass {
+			res.Message = "not judged: " + strings.Join(notes, "; ")
+		}
 		if res.Status == Fail || res.Status == Error {
 			res.Exchanges = e.rec.take()
 		}
