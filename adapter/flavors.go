@@ -72,15 +72,13 @@ func (s *Server) createFlavor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var f core.Flavor
-	err = b.call(c.Request().Context(), core.ClauseFlavorCreate, func(ctx context.Context) (err error) {
-		f, err = b.Cloud.CreateFlavor(ctx, in)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return one(c, http.StatusCreated, core.TypeFlavor, viewFlavor(located[core.Flavor]{f, b}))
+	// Synchronous and shared, but a retried create with the same
+	// Idempotency-Key still answers the first answer.
+	return s.createWith(c, core.TypeFlavor, core.ClauseFlavorCreate, b, req, createOptions{status: http.StatusCreated, unregistered: true},
+		func(ctx context.Context, _ core.CreateMeta) (created, error) {
+			f, err := b.Cloud.CreateFlavor(ctx, in)
+			return created{ID: f.ID, Body: viewFlavor(located[core.Flavor]{f, b})}, err
+		})
 }
 
 // listFlavors lists each datacenter's flavors. A page holds whole flavors

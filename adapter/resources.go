@@ -135,6 +135,19 @@ type created struct {
 // hashed to tell a replay from a different request under the same key.
 func (s *Server) create(c echo.Context, typ core.ResourceType, clause core.Clause, b *backend, req any,
 	fn func(ctx context.Context, meta core.CreateMeta) (created, error)) error {
+	return s.createWith(c, typ, clause, b, req, createOptions{status: http.StatusAccepted}, fn)
+}
+
+// createOptions vary create for creates that are synchronous (201) or make
+// an object the registry does not hold (a shared flavor).
+type createOptions struct {
+	status       int
+	unregistered bool
+}
+
+// createWith is create with options.
+func (s *Server) createWith(c echo.Context, typ core.ResourceType, clause core.Clause, b *backend, req any, opts createOptions,
+	fn func(ctx context.Context, meta core.CreateMeta) (created, error)) error {
 	ctx := c.Request().Context()
 	project, who := c.Param("project_id"), callerOf(c)
 	if s.billing != nil && who.Project != nil {
@@ -185,11 +198,17 @@ func (s *Server) create(c echo.Context, typ core.ResourceType, clause core.Claus
 		return core.Wrap(core.Internal, "create", err)
 	}
 	buf = singularKey(typ, buf)
+	if opts.unregistered {
+		if err := s.reg.CompleteCreate(ctx, in.Token, out.ID, opts.status, buf); err != nil {
+			return err
+		}
+		return c.JSONBlob(opts.status, buf)
+	}
 	res := registry.Resource{Type: typ, ID: out.ID, DatacenterID: b.ID, ProjectID: project, State: out.State}
-	if err := s.reg.FinishCreate(ctx, in.Token, res, http.StatusAccepted, buf); err != nil {
+	if err := s.reg.FinishCreate(ctx, in.Token, res, opts.status, buf); err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusAccepted, buf)
+	return c.JSONBlob(opts.status, buf)
 }
 
 // bodyNames maps a resource type onto the singular and plural names that

@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gisiaas/gisiaas/adapter/registry"
 	"github.com/gisiaas/gisiaas/core"
 )
 
@@ -197,22 +196,14 @@ func (s *Server) createSecurityGroupRule(c echo.Context) error {
 		return err
 	}
 	in.GroupID = group.CloudID
-	ctx := c.Request().Context()
-	var r core.SecurityGroupRule
-	err = b.call(ctx, core.ClauseSecGroupRuleCreate, func(ctx context.Context) (err error) {
-		r, err = b.Cloud.CreateSecurityGroupRule(ctx, in)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	r.GroupID = group.ID
-	// Should this fail, the rule exists unregistered until a GET of its
-	// group learns it.
-	if err := s.reg.Put(ctx, registry.Resource{Type: typeSecurityGroupRule, ID: r.ID, DatacenterID: b.ID, ProjectID: project}); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"security_group_rule": viewSecurityGroupRule(r)})
+	// Synchronous (201), registered like any create so that DELETE finds
+	// it, and idempotent under an Idempotency-Key.
+	return s.createWith(c, typeSecurityGroupRule, core.ClauseSecGroupRuleCreate, b, req, createOptions{status: http.StatusCreated},
+		func(ctx context.Context, _ core.CreateMeta) (created, error) {
+			r, err := b.Cloud.CreateSecurityGroupRule(ctx, in)
+			r.GroupID = group.ID
+			return created{ID: r.ID, Body: viewSecurityGroupRule(r)}, err
+		})
 }
 
 // deleteSecurityGroupRule removes a rule from whichever group holds it (B.3.5.5).

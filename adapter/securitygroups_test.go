@@ -6,6 +6,7 @@ import (
 
 	"github.com/gisiaas/gisiaas/adapter/store"
 	"github.com/gisiaas/gisiaas/adapter/store/storetest"
+	"github.com/gisiaas/gisiaas/core"
 )
 
 func sgTestBody(name, dc string) map[string]any {
@@ -160,5 +161,35 @@ func TestSecurityGroupsHTTP_B35(t *testing.T) {
 		// Delete (B.3.5.2) of a group nothing uses.
 		f.must(204, "DELETE", base+"/"+far, f.alice, nil)
 		f.must(404, "GET", base+"/"+far, f.alice, nil)
+	})
+}
+
+// TestSynchronousCreatesHonourIdempotencyKeys: a rule and a flavor — created
+// at once (201), the flavor shared — answer a retried create with the same
+// key with the first answer and make nothing twice.
+func TestSynchronousCreatesHonourIdempotencyKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newAPIFixture(t, db)
+		base := "/v1/" + f.pa
+		sg := f.must(202, "POST", base+"/security-groups", f.alice, sgTestBody("idem", "dc1"))["security_group"].(map[string]any)["id"].(string)
+		body := sgTestRule(sg, map[string]any{"protocol": "tcp", "port_range_min": 443, "port_range_max": 443})
+		first := f.must(201, "POST", base+"/security-group-rules", f.alice, body, "Idempotency-Key", "rule-1")
+		resp, again := f.do("POST", base+"/security-group-rules", f.alice, body, "Idempotency-Key", "rule-1")
+		if resp.StatusCode != 201 || resp.Header.Get("Idempotent-Replayed") != "true" ||
+			again["security_group_rule"].(map[string]any)["id"] != first["security_group_rule"].(map[string]any)["id"] {
+			t.Fatalf("rule replay: %d %v vs %v", resp.StatusCode, again, first)
+		}
+		f.must(204, "DELETE", base+"/security-group-rules/"+first["security_group_rule"].(map[string]any)["id"].(string), f.alice, nil)
+
+		fl := map[string]any{"flavor": map[string]any{"id": "idem.1", "name": "idem.1", "vcpus": 1, "memory_mb": 256, "disk_gb": 1, "datacenter_id": "dc1"}}
+		f.must(201, "POST", "/v1/"+f.padmin+"/flavors", f.admin, fl, "Idempotency-Key", "flavor-1")
+		resp, _ = f.do("POST", "/v1/"+f.padmin+"/flavors", f.admin, fl, "Idempotency-Key", "flavor-1")
+		if resp.StatusCode != 201 || resp.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("flavor replay: %d", resp.StatusCode)
+		}
+		f.must(409, "POST", "/v1/"+f.padmin+"/flavors", f.admin, fl) // without the key: a second create
+		if _, ok := f.reg.Get(core.TypeFlavor, "idem.1"); ok {
+			t.Fatal("a shared flavor was registered as a project's resource")
+		}
 	})
 }

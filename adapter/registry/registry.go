@@ -304,6 +304,12 @@ func (r *Registry) FinishCreate(ctx context.Context, token string, res Resource,
 	return err
 }
 
+// CompleteCreate records the driver's answer to intent token for an object
+// the registry does not hold (a shared one, such as a flavor).
+func (r *Registry) CompleteCreate(ctx context.Context, token, objectID string, code int, response []byte) error {
+	return r.db.InTx(ctx, func(tx *sqlx.Tx) error { return r.setIntent(ctx, tx, token, IntentDone, objectID, code, response) })
+}
+
 // FailCreate records that the driver refused intent token; a replay
 // answers the same error.
 func (r *Registry) FailCreate(ctx context.Context, token string, code int, response []byte) error {
