@@ -824,15 +824,29 @@ func (s *Server) putAlerts(c echo.Context) error {
 	}
 	var req struct {
 		LowBalanceThreshold *string `json:"low_balance_threshold"`
-		WebhookURL          string  `json:"webhook_url"`
+		WebhookURL          *string `json:"webhook_url"` // absent: kept
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if req.WebhookURL != nil && strings.TrimSpace(*req.WebhookURL) != "" && !isCloudAdmin(who) {
+		// The server itself calls a webhook: pointing it at an address of
+		// the operator's network is the operator's decision.
+		return forbidden("setting a webhook (a cloud admin's)")
+	}
 	ctx := c.Request().Context()
 	var a billing.Account
+	webhook := ""
 	err := s.withAccount(ctx, dept, func() error {
-		if err := s.billing.SetLowBalance(ctx, dept, req.LowBalanceThreshold, req.WebhookURL); err != nil {
+		if req.WebhookURL != nil {
+			webhook = *req.WebhookURL
+		} else {
+			var err error
+			if webhook, err = s.billing.WebhookURL(ctx, dept); err != nil {
+				return err
+			}
+		}
+		if err := s.billing.SetLowBalance(ctx, dept, req.LowBalanceThreshold, webhook); err != nil {
 			return err
 		}
 		var err error
@@ -842,7 +856,7 @@ func (s *Server) putAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"account": viewAccount(a), "webhook_url": strings.TrimSpace(req.WebhookURL)})
+	return c.JSON(http.StatusOK, map[string]any{"account": viewAccount(a), "webhook_url": strings.TrimSpace(webhook)})
 }
 
 // ---- recharge codes ----

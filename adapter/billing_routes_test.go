@@ -359,8 +359,12 @@ func TestBillingAccountRoutes(t *testing.T) {
 		f.wantError(404, "department", "POST", "/v1/billing/departments/nope/recharges", f.admin, map[string]any{"amount": "1"})
 		f.wantError(404, "department", "GET", "/v1/billing/departments/nope/account", f.admin, nil)
 
-		// Alerts: the department's admin sets them; the threshold shows.
-		out := f.must(200, "PUT", "/v1/billing/departments/"+f.survey+"/alerts", f.dora, map[string]any{"low_balance_threshold": "20", "webhook_url": "https://hooks.example.org/x"})
+		// Alerts: the department's admin sets the threshold; a webhook —
+		// which the server itself calls — only a cloud admin, and it is kept
+		// when a later update does not name one.
+		f.wantError(403, "webhook", "PUT", "/v1/billing/departments/"+f.survey+"/alerts", f.dora, map[string]any{"low_balance_threshold": "20", "webhook_url": "http://127.0.0.1:5432/"})
+		f.must(200, "PUT", "/v1/billing/departments/"+f.survey+"/alerts", f.admin, map[string]any{"webhook_url": "https://hooks.example.org/x"})
+		out := f.must(200, "PUT", "/v1/billing/departments/"+f.survey+"/alerts", f.dora, map[string]any{"low_balance_threshold": "20"})
 		if obj(out, "account")["low_balance_threshold"] != "20.00" || out["webhook_url"] != "https://hooks.example.org/x" {
 			t.Fatalf("alerts: %v", out)
 		}

@@ -391,3 +391,17 @@ func (s *Service) CanCreate(ctx context.Context, departmentID string) error {
 	return &PaymentRequiredError{DepartmentID: departmentID, Balance: a.Balance, Currency: st.Currency.Code,
 		Message: fmt.Sprintf("the department's balance is %s %s: recharge its account before creating resources", a.Balance, st.Currency.Code)}
 }
+
+// WebhookURL is where department's alerts are POSTed ("" for nowhere).
+// It is not part of Account: such URLs often carry a secret, and every
+// user of the department may read the account.
+func (s *Service) WebhookURL(ctx context.Context, departmentID string) (string, error) {
+	var u string
+	if err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT webhook_url FROM billing_accounts WHERE department_id = ?`), departmentID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", core.Errorf(core.NotFound, "department %q has no billing account", departmentID)
+		}
+		return "", dbErr("WebhookURL", err)
+	}
+	return u, nil
+}
