@@ -29,6 +29,10 @@ type Limits struct {
 	// (per client address for requests without one).
 	TokenRate  float64 `yaml:"token_rate"`
 	TokenBurst int     `yaml:"token_burst"`
+	// CallTimeout bounds one call to a datacenter (but a streamed image
+	// upload, which takes as long as its data): a hung cloud answers 503
+	// instead of holding the request and a slot for ever.
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
 
 func (l Limits) withDefaults() Limits {
@@ -50,6 +54,9 @@ func (l Limits) withDefaults() Limits {
 	if l.TokenBurst <= 0 {
 		l.TokenBurst = 100
 	}
+	if l.CallTimeout <= 0 {
+		l.CallTimeout = time.Minute
+	}
 	return l
 }
 
@@ -61,6 +68,7 @@ type backend struct {
 	wait    time.Duration
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	openFor time.Duration
+	timeout time.Duration
 
 	mu         sync.Mutex
 	info       *core.DriverInfo
@@ -74,7 +82,7 @@ type backend struct {
 const capabilityTTL = time.Minute
 
 func newBackend(dc Datacenter, l Limits) *backend {
-	b := &backend{Datacenter: dc, slots: make(chan struct{}, l.Concurrency), wait: l.QueueWait, openFor: l.BreakerOpen}
+	b := &backend{Datacenter: dc, slots: make(chan struct{}, l.Concurrency), wait: l.QueueWait, openFor: l.BreakerOpen, timeout: l.CallTimeout}
 	b.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        dc.ID,
 		MaxRequests: 1,
@@ -157,6 +165,11 @@ func (b *backend) call(ctx context.Context, clause core.Clause, fn func(ctx cont
 		return core.Wrap(core.Unavailable, "call", ctx.Err())
 	}
 	defer func() { <-b.slots }()
+	if _, has := ctx.Deadline(); !has && clause != core.ClauseImageUpload {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
 	start := time.Now()
 	_, err := b.breaker.Execute(func() (struct{}, error) {
 		err := fn(ctx)

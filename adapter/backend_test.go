@@ -196,3 +196,35 @@ func TestBackendTimeoutsOpenTheCircuit(t *testing.T) {
 		t.Fatalf("after two timeouts: reached=%v err=%v", reached, err)
 	}
 }
+
+// TestBackendCallTimeout: a call to a hung cloud ends at the call timeout
+// (503), unless the caller set its own deadline or it streams an upload.
+func TestBackendCallTimeout(t *testing.T) {
+	b := testBackend(Limits{CallTimeout: 20 * time.Millisecond})
+	err := b.call(context.Background(), "", func(ctx context.Context) error {
+		<-ctx.Done()
+		return core.Wrap(core.Unavailable, "hung", ctx.Err())
+	})
+	if core.KindOf(err) != core.Unavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung call: %v", err)
+	}
+	b.Cloud = declaresAll{}
+	var upload bool
+	_ = b.call(context.Background(), core.ClauseImageUpload, func(ctx context.Context) error {
+		_, upload = ctx.Deadline()
+		return nil
+	})
+	if upload {
+		t.Fatal("an upload was given the call timeout")
+	}
+}
+
+// declaresAll is a driver that declares every clause and does nothing.
+type declaresAll struct{ core.Unimplemented }
+
+func (declaresAll) Info(context.Context) (core.DriverInfo, error) {
+	return core.DriverInfo{Capabilities: core.AllClauses()}, nil
+}
+
+func (declaresAll) Health(context.Context) error { return nil }
+func (declaresAll) Close() error                 { return nil }
