@@ -136,6 +136,7 @@ func (s *Service) Reset(ctx context.Context, backupID string) error {
 	s.hist.mu.Lock()
 	s.hist.version = ""
 	s.hist.mu.Unlock()
+	s.resources = nil
 	return s.seed(ctx)
 }
 
@@ -214,6 +215,7 @@ func (s *Service) Restore(ctx context.Context, r io.Reader) (BackupInfo, error) 
 	s.hist.mu.Lock()
 	s.hist.version = ""
 	s.hist.mu.Unlock()
+	s.resources = nil
 	return BackupInfo{ID: doc.ID, TakenAt: doc.TakenAt}, nil
 }
 

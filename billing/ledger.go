@@ -50,6 +50,9 @@ type recordBatch struct {
 	histories map[string]PriceHistory
 	charged   map[string]*apd.Decimal // department → ×3600 posted in this batch
 	pending   []pendingCharge
+	version   int64                  // the ledger version this batch writes
+	loaded    map[resKey]resourceRow // rows read or written, for the cache
+	dirty     map[resKey]bool        // rows written around the cache
 }
 
 // Record rates events exactly once: each is stored under its id in the same
@@ -68,6 +71,7 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 	s.recordMu.Lock()
 	defer s.recordMu.Unlock()
 	added := 0
+	var b *recordBatch
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if s.dialect == Postgres {
 			// Replicas rate one batch at a time, as SQLite's exclusive
@@ -77,7 +81,11 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 				return dbErr("Record", err)
 			}
 		}
-		b := &recordBatch{tx: tx, histories: map[string]PriceHistory{}, charged: map[string]*apd.Decimal{}}
+		b = &recordBatch{tx: tx, histories: map[string]PriceHistory{}, charged: map[string]*apd.Decimal{},
+			loaded: map[resKey]resourceRow{}, dirty: map[resKey]bool{}}
+		if err := s.bumpVersion(ctx, b); err != nil {
+			return err
+		}
 		fresh, err := s.insertEvents(ctx, tx, events)
 		if err != nil {
 			return err
@@ -91,7 +99,39 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 		}
 		return s.addCharged(ctx, tx, b.charged)
 	})
+	if err != nil || b.version == 0 {
+		s.resources = nil // what the rolled-back batch cached is not so
+		return added, err
+	}
+	// Committed: the cache is what the table holds at the new version.
+	if s.resources == nil || s.resourcesAt != b.version-1 {
+		s.resources = map[resKey]resourceRow{}
+	}
+	for k, r := range b.loaded {
+		s.resources[k] = r
+	}
+	for k := range b.dirty {
+		delete(s.resources, k)
+	}
+	s.resourcesAt = b.version
 	return added, err
+}
+
+// bumpVersion moves the ledger's version on and drops the cache of
+// resources when another writer (a replica, a restore) moved it since.
+func (s *Service) bumpVersion(ctx context.Context, b *recordBatch) error {
+	var v int64
+	if err := b.tx.GetContext(ctx, &v, `SELECT version FROM billing_ledger_version WHERE id = 1`); err != nil {
+		return dbErr("Record", err)
+	}
+	if v != s.resourcesAt {
+		s.resources = nil
+	}
+	if _, err := b.tx.ExecContext(ctx, `UPDATE billing_ledger_version SET version = version + 1 WHERE id = 1`); err != nil {
+		return dbErr("Record", err)
+	}
+	b.version = v + 1
+	return nil
 }
 
 // recordLockID is the PostgreSQL advisory lock Record holds.
@@ -209,6 +249,9 @@ func (s *Service) rateBatch(ctx context.Context, b *recordBatch, fresh []Event) 
 			return err
 		}
 	}
+	for _, r := range upserts {
+		b.loaded[resKey{r.Type, r.ID}] = r
+	}
 	return s.upsertResources(ctx, b.tx, upserts)
 }
 
@@ -232,6 +275,15 @@ const resourceColumns = `resource_type, resource_id, department_id, project_id, 
 // replicas on PostgreSQL (SQLite's transactions are exclusive already).
 func (s *Service) loadResources(ctx context.Context, tx *sqlx.Tx, keys []resKey) (map[resKey]resourceRow, error) {
 	out := make(map[resKey]resourceRow, len(keys))
+	var missing []resKey
+	for _, k := range keys {
+		if r, ok := s.resources[k]; ok {
+			out[k] = r
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	keys = missing
 	for i := 0; i < len(keys); i += 500 {
 		chunk := keys[i:min(i+500, len(keys))]
 		ids := make([]any, len(chunk))
@@ -373,6 +425,7 @@ func (s *Service) timeline(ctx context.Context, q queryer, typ, id string) ([]St
 // reconcile re-rates row's resource from its whole history and posts, as
 // adjustments naming cause, whatever differs from what was posted before.
 func (s *Service) reconcile(ctx context.Context, b *recordBatch, row resourceRow, cause string) error {
+	b.dirty[resKey{row.Type, row.ID}] = true // written below, around the cache
 	tl, err := s.timeline(ctx, b.tx, row.Type, row.ID)
 	if err != nil || len(tl) == 0 {
 		return err

@@ -52,6 +52,11 @@ type Service struct {
 	// order, and the ledger's running totals are read-modify-write.
 	recordMu sync.Mutex
 	hist     historyCache
+	// resources caches billing_resources rows as of ledger version
+	// resourcesAt; guarded by recordMu, which every writer of the table
+	// holds in this process (other replicas bump the version).
+	resources   map[resKey]resourceRow
+	resourcesAt int64
 }
 
 // Option configures a Service.
