@@ -33,11 +33,18 @@ type resourceRow struct {
 	Attributes  string    `db:"attributes"`
 	LastEventID string    `db:"last_event_id"`
 	Open        bool      `db:"open"`
+	// parsed is Attributes decoded, when the row was made from an event
+	// (not read from the table): no decoding per event on the hot path.
+	parsed *core.EventAttributes
 }
 
 func (r resourceRow) stateAt() StateAt {
 	var a core.EventAttributes
-	_ = json.Unmarshal([]byte(r.Attributes), &a)
+	if r.parsed != nil {
+		a = *r.parsed
+	} else {
+		_ = json.Unmarshal([]byte(r.Attributes), &a)
+	}
 	return StateAt{Time: r.LastTime.UTC(), State: r.LastState, Attrs: a, EventID: r.LastEventID}
 }
 
@@ -52,6 +59,7 @@ type recordBatch struct {
 	pending   []pendingCharge
 	version   int64                  // the ledger version this batch writes
 	loaded    map[resKey]resourceRow // rows read or written, for the cache
+	attrs     map[string]string      // event id → its attributes as stored
 	dirty     map[resKey]bool        // rows written around the cache
 }
 
@@ -82,11 +90,11 @@ func (s *Service) Record(ctx context.Context, events []Event) (int, error) {
 			}
 		}
 		b = &recordBatch{tx: tx, histories: map[string]PriceHistory{}, charged: map[string]*apd.Decimal{},
-			loaded: map[resKey]resourceRow{}, dirty: map[resKey]bool{}}
+			loaded: map[resKey]resourceRow{}, dirty: map[resKey]bool{}, attrs: map[string]string{}}
 		if err := s.bumpVersion(ctx, b); err != nil {
 			return err
 		}
-		fresh, err := s.insertEvents(ctx, tx, events)
+		fresh, err := s.insertEvents(ctx, b, events)
 		if err != nil {
 			return err
 		}
@@ -139,7 +147,8 @@ const recordLockID int64 = 0x6269_6c6c_696e_67 // "billing"
 
 // insertEvents stores the billable events of a batch and returns those not
 // seen before, in batch order.
-func (s *Service) insertEvents(ctx context.Context, tx *sqlx.Tx, events []Event) ([]Event, error) {
+func (s *Service) insertEvents(ctx context.Context, b *recordBatch, events []Event) ([]Event, error) {
+	tx := b.tx
 	var cand []Event
 	seen := map[string]bool{}
 	for _, ev := range events {
@@ -164,11 +173,16 @@ func (s *Service) insertEvents(ctx context.Context, tx *sqlx.Tx, events []Event)
 			}
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			attrs, _ := json.Marshal(ev.Attributes)
+			b.attrs[ev.ID] = string(attrs)
 			args = append(args, ev.ID, ev.ResourceType, ev.ResourceID, ev.DatacenterID, ev.ProjectID, ev.DepartmentID, ev.ToState, string(attrs), ev.Time, now)
 		}
 		q.WriteString(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
 		var ids []string
-		if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind(q.String()), args...); err != nil {
+		st, err := s.stmt(ctx, tx, q.String())
+		if err != nil {
+			return nil, err
+		}
+		if err := st.SelectContext(ctx, &ids, args...); err != nil {
 			return nil, dbErr("Record", err)
 		}
 		for _, id := range ids {
@@ -221,9 +235,9 @@ func (s *Service) rateBatch(ctx context.Context, b *recordBatch, fresh []Event) 
 			}
 		} else {
 			for _, ev := range evs {
-				attrs, _ := json.Marshal(ev.Attributes)
+				a := ev.Attributes
 				next := resourceRow{Type: k.typ, ID: k.id, Department: ev.DepartmentID, Project: ev.ProjectID, LastTime: ev.Time,
-					LastState: ev.ToState, Attributes: string(attrs), LastEventID: ev.ID, Open: !isDeleted(ev.ToState)}
+					LastState: ev.ToState, Attributes: b.attrs[ev.ID], LastEventID: ev.ID, Open: !isDeleted(ev.ToState), parsed: &a}
 				if known {
 					next.Department, next.Project = row.Department, row.Project
 					segs, err := s.rateResource(ctx, b, row, []StateAt{row.stateAt()}, ev.Time)
@@ -284,8 +298,8 @@ func (s *Service) loadResources(ctx context.Context, tx *sqlx.Tx, keys []resKey)
 		}
 	}
 	keys = missing
-	for i := 0; i < len(keys); i += 500 {
-		chunk := keys[i:min(i+500, len(keys))]
+	for i := 0; i < len(keys); i += 1000 {
+		chunk := keys[i:min(i+1000, len(keys))]
 		ids := make([]any, len(chunk))
 		for j, k := range chunk {
 			ids[j] = k.id
@@ -324,7 +338,11 @@ func (s *Service) upsertResources(ctx context.Context, tx *sqlx.Tx, rows []resou
 		}
 		q.WriteString(` ON CONFLICT (resource_type, resource_id) DO UPDATE SET last_time = excluded.last_time, last_state = excluded.last_state,
 			attributes = excluded.attributes, last_event_id = excluded.last_event_id, open = excluded.open`)
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
+		st, err := s.stmt(ctx, tx, q.String())
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return dbErr("upsertResources", err)
 		}
 	}
@@ -602,7 +620,11 @@ func (s *Service) flushCharges(ctx context.Context, b *recordBatch) error {
 			args = append(args, c.row.Department, c.row.Project, c.row.Type, c.row.ID, c.seg.Item, c.seg.Quantity.Text('f'),
 				c.seg.UnitPrice.Text('f'), c.seg.ListID, c.seg.Start, c.seg.End, c.sign, c.kind, c.eventID, now)
 		}
-		if _, err := b.tx.ExecContext(ctx, b.tx.Rebind(q.String()), args...); err != nil {
+		st, err := s.stmt(ctx, b.tx, q.String())
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return dbErr("post", err)
 		}
 	}
@@ -770,4 +792,34 @@ func (s *Service) openSegments(ctx context.Context, q queryer, department, proje
 		}
 	}
 	return out, rows, nil
+}
+
+// maxStmts bounds the prepared statements kept (one per batch shape).
+const maxStmts = 64
+
+// stmt returns query prepared once on the database and bound to tx: the
+// multi-row statements of a batch repeat from batch to batch, and compiling
+// one of a thousand rows costs more than running it.
+func (s *Service) stmt(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+	s.stmtMu.Lock()
+	p, ok := s.stmts[query]
+	if !ok {
+		if len(s.stmts) >= maxStmts {
+			for _, old := range s.stmts {
+				_ = old.Close()
+			}
+			s.stmts = map[string]*sqlx.Stmt{}
+		}
+		var err error
+		if p, err = s.db.PreparexContext(ctx, s.db.Rebind(query)); err != nil {
+			s.stmtMu.Unlock()
+			return nil, dbErr("prepare", err)
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sqlx.Stmt{}
+		}
+		s.stmts[query] = p
+	}
+	s.stmtMu.Unlock()
+	return tx.StmtxContext(ctx, p), nil
 }

@@ -57,6 +57,9 @@ type Service struct {
 	// holds in this process (other replicas bump the version).
 	resources   map[resKey]resourceRow
 	resourcesAt int64
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sqlx.Stmt
 }
 
 // Option configures a Service.
