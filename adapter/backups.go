@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"context"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -77,16 +76,8 @@ func (s *Server) createBackup(c echo.Context) error {
 }
 
 func (s *Server) listBackups(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeBackup, core.ClauseVolumeBackups,
-		func(ctx context.Context, b *backend) ([]core.Backup, error) {
-			vs, err := b.Cloud.ListBackups(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeBackup, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.Backup) (time.Time, string) { return v.CreatedAt, v.ID }, viewBackup)
+	return listProject(c, s, core.TypeBackup, core.ClauseVolumeBackups, core.Driver.ListBackups,
+		func(v core.Backup) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewBackup)
 }
 
 func (s *Server) getBackup(c echo.Context) error {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -104,16 +103,8 @@ func (s *Server) createFloatingIP(c echo.Context) error {
 }
 
 func (s *Server) listFloatingIPs(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeFloatingIP, core.ClauseFloatingIPShow,
-		func(ctx context.Context, b *backend) ([]core.FloatingIP, error) {
-			vs, err := b.Cloud.ListFloatingIPs(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeFloatingIP, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.FloatingIP) (time.Time, string) { return v.CreatedAt, v.ID }, s.viewFloatingIP)
+	return listProject(c, s, core.TypeFloatingIP, core.ClauseFloatingIPShow, core.Driver.ListFloatingIPs,
+		func(v core.FloatingIP) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, s.viewFloatingIP)
 }
 
 func (s *Server) getFloatingIP(c echo.Context) error {

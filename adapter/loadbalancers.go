@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -108,16 +107,8 @@ func (s *Server) createLoadBalancer(c echo.Context) error {
 }
 
 func (s *Server) listLoadBalancers(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeLoadBalancer, core.ClauseLBList,
-		func(ctx context.Context, b *backend) ([]core.LoadBalancer, error) {
-			vs, err := b.Cloud.ListLoadBalancers(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeLoadBalancer, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.LoadBalancer) (time.Time, string) { return v.CreatedAt, v.ID }, viewLoadBalancer)
+	return listProject(c, s, core.TypeLoadBalancer, core.ClauseLBList, core.Driver.ListLoadBalancers,
+		func(v core.LoadBalancer) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewLoadBalancer)
 }
 
 func (s *Server) getLoadBalancer(c echo.Context) error {

@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -71,16 +70,8 @@ func (s *Server) createPublicIP(c echo.Context) error {
 // listPublicIPs lists the project's public IPs; B.3.3.4 (show) is the
 // clause a driver declares for both.
 func (s *Server) listPublicIPs(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypePublicIP, core.ClausePublicIPShow,
-		func(ctx context.Context, b *backend) ([]core.PublicIP, error) {
-			vs, err := b.Cloud.ListPublicIPs(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypePublicIP, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.PublicIP) (time.Time, string) { return v.CreatedAt, v.ID }, viewPublicIP)
+	return listProject(c, s, core.TypePublicIP, core.ClausePublicIPShow, core.Driver.ListPublicIPs,
+		func(v core.PublicIP) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewPublicIP)
 }
 
 func (s *Server) getPublicIP(c echo.Context) error {

@@ -424,3 +424,28 @@ func deleteOwned(c echo.Context, s *Server, typ core.ResourceType, clause core.C
 	}
 	return noContent(c)
 }
+
+// listed is what listProject needs of a project resource: its owner, id,
+// state (for the registry) and creation time (for the order of pages).
+type listed struct {
+	project, id, state string
+	created            time.Time
+}
+
+// listProject answers a list of project resources: fanned out to the
+// datacenters with the project's filter, each one the registry does not
+// know yet learned, paged, and viewed.
+func listProject[T, V any](c echo.Context, s *Server, typ core.ResourceType, clause core.Clause,
+	fetch func(d core.Driver, ctx context.Context, o core.ListOptions) ([]T, error), describe func(T) listed, view func(T) V) error {
+	project := c.Param("project_id")
+	return list(c, s, typ, clause,
+		func(ctx context.Context, b *backend) ([]T, error) {
+			vs, err := fetch(b.Cloud, ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
+			for _, v := range vs {
+				d := describe(v)
+				s.learn(ctx, typ, b.ID, d.project, d.id, d.state)
+			}
+			return vs, err
+		},
+		func(v T) (time.Time, string) { d := describe(v); return d.created, d.id }, view)
+}

@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -95,16 +94,8 @@ func (s *Server) createRouter(c echo.Context) error {
 }
 
 func (s *Server) listRouters(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeRouter, core.ClauseRouters,
-		func(ctx context.Context, b *backend) ([]core.Router, error) {
-			vs, err := b.Cloud.ListRouters(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeRouter, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.Router) (time.Time, string) { return v.CreatedAt, v.ID }, viewRouter)
+	return listProject(c, s, core.TypeRouter, core.ClauseRouters, core.Driver.ListRouters,
+		func(v core.Router) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewRouter)
 }
 
 func (s *Server) getRouter(c echo.Context) error {

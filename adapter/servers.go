@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -145,16 +144,8 @@ func (s *Server) createServer(c echo.Context) error {
 }
 
 func (s *Server) listServers(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeServer, core.ClauseServerList,
-		func(ctx context.Context, b *backend) ([]core.Server, error) {
-			vs, err := b.Cloud.ListServers(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeServer, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.Server) (time.Time, string) { return v.CreatedAt, v.ID }, viewServer)
+	return listProject(c, s, core.TypeServer, core.ClauseServerList, core.Driver.ListServers,
+		func(v core.Server) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewServer)
 }
 
 func (s *Server) getServer(c echo.Context) error {

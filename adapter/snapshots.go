@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"context"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -73,16 +72,8 @@ func (s *Server) createSnapshot(c echo.Context) error {
 }
 
 func (s *Server) listSnapshots(c echo.Context) error {
-	project := c.Param("project_id")
-	return list(c, s, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots,
-		func(ctx context.Context, b *backend) ([]core.VolumeSnapshot, error) {
-			vs, err := b.Cloud.ListVolumeSnapshots(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeVolumeSnapshot, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.VolumeSnapshot) (time.Time, string) { return v.CreatedAt, v.ID }, viewSnapshot)
+	return listProject(c, s, core.TypeVolumeSnapshot, core.ClauseVolumeSnapshots, core.Driver.ListVolumeSnapshots,
+		func(v core.VolumeSnapshot) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewSnapshot)
 }
 
 func (s *Server) getSnapshot(c echo.Context) error {

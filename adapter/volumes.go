@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -116,17 +115,9 @@ func (s *Server) createVolume(c echo.Context) error {
 }
 
 func (s *Server) listVolumes(c echo.Context) error {
-	project := c.Param("project_id")
 	// B.4.1 has no list clause of its own: listing is part of showing.
-	return list(c, s, core.TypeVolume, core.ClauseVolumeShow,
-		func(ctx context.Context, b *backend) ([]core.Volume, error) {
-			vs, err := b.Cloud.ListVolumes(ctx, core.ListOptions{ProjectID: project, DatacenterID: b.ID})
-			for _, v := range vs {
-				s.learn(ctx, core.TypeVolume, b.ID, v.ProjectID, v.ID, string(v.Status))
-			}
-			return vs, err
-		},
-		func(v core.Volume) (time.Time, string) { return v.CreatedAt, v.ID }, viewVolume)
+	return listProject(c, s, core.TypeVolume, core.ClauseVolumeShow, core.Driver.ListVolumes,
+		func(v core.Volume) listed { return listed{v.ProjectID, v.ID, string(v.Status), v.CreatedAt} }, viewVolume)
 }
 
 func (s *Server) getVolume(c echo.Context) error {
