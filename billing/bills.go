@@ -245,7 +245,7 @@ func (s *Service) rebuildAt(ctx context.Context, q BillQuery, now time.Time) (Bi
 	if err := checkWindow(q); err != nil {
 		return Bill{}, err
 	}
-	hist, err := s.priceHistory(ctx, s.db, q.DepartmentID)
+	hist, err := s.cachedHistory(ctx, s.db, q.DepartmentID)
 	if err != nil {
 		return Bill{}, err
 	}

@@ -726,7 +726,7 @@ func (s *Service) openUsage(ctx context.Context, q queryer, department string, w
 	for _, g := range segs {
 		accrued = add(accrued, g.seg.AmountX3600(w))
 	}
-	hist, err := s.priceHistory(ctx, q, department)
+	hist, err := s.cachedHistory(ctx, q, department)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -771,7 +771,7 @@ func (s *Service) openSegments(ctx context.Context, q queryer, department, proje
 	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
 		return nil, nil, dbErr("openSegments", err)
 	}
-	hist, err := s.priceHistory(ctx, q, department)
+	hist, err := s.cachedHistory(ctx, q, department)
 	if err != nil {
 		return nil, nil, err
 	}

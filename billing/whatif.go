@@ -77,7 +77,7 @@ func (s *Service) WhatIf(ctx context.Context, templateID string, number, days in
 	sort.Strings(depts)
 	for _, d := range depts {
 		q := BillQuery{DepartmentID: d, From: rep.From, To: rep.To}
-		real, err := s.priceHistory(ctx, s.db, d)
+		real, err := s.cachedHistory(ctx, s.db, d)
 		if err != nil {
 			return WhatIfReport{}, err
 		}
