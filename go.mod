@@ -14,6 +14,11 @@ require (
 )
 
 require (
+	gopkg.in/yaml.v2 v2.4.0 // indirect
+	libvirt.org/go/libvirt v1.9000.0 // indirect
+)
+
+require (
 	github.com/cockroachdb/apd/v3 v3.2.3 // indirect
 	github.com/go-openapi/jsonpointer v0.21.0 // indirect
 	github.com/go-openapi/swag v0.23.0 // indirect

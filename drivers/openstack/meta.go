@@ -1,0 +1,107 @@
+package openstack
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"strings"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// What gisiaas keeps on an OpenStack resource, in its metadata (Nova,
+// Cinder), properties (Glance) or tags (Neutron, Octavia, and Nova's server
+// tags for lookup): the create's tags, the datacenter it was asked for and a
+// digest of its client token, so that an interrupted create is found and
+// adopted, never made twice.
+const (
+	metaTagPrefix = "gisiaas:tag:"
+	metaToken     = "gisiaas:token"
+	metaDC        = "gisiaas:dc"
+	// tokenTagPrefix starts the lookup tag of a client token: Nova's server
+	// tags and Neutron's tags are plain strings of at most 60 characters,
+	// filterable, which metadata is not.
+	tokenTagPrefix = "gisiaas-ct-"
+)
+
+// tokenTag is the lookup tag of a create's client token in project os: a
+// digest, so any token fits Nova's 60 characters and no tag names a token
+// another project could guess. "" when there is no token.
+func tokenTag(osProject, token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(osProject + "\x00" + token))
+	return tokenTagPrefix + hex.EncodeToString(sum[:])[:40]
+}
+
+// createMetadata is the key/value metadata of a new resource: tags, the
+// datacenter and the token's digest, beside extra (the resource's own).
+func createMetadata(m core.CreateMeta, osProject string, extra map[string]string) map[string]string {
+	md := map[string]string{}
+	maps.Copy(md, extra)
+	for k, v := range m.Tags {
+		md[metaTagPrefix+k] = v
+	}
+	if m.DatacenterID != "" {
+		md[metaDC] = m.DatacenterID
+	}
+	if t := tokenTag(osProject, m.ClientToken); t != "" {
+		md[metaToken] = t
+	}
+	return md
+}
+
+// createTags is the same as plain "key=value" strings, for services whose
+// resources have tags and no metadata (Neutron, Octavia).
+func createTags(m core.CreateMeta, osProject string) []string {
+	var tags []string
+	for k, v := range createMetadata(m, osProject, nil) {
+		if k == metaToken {
+			tags = append(tags, v) // filterable as it is
+			continue
+		}
+		tags = append(tags, k+"="+v)
+	}
+	return tags
+}
+
+// metaFromMetadata reads back what createMetadata wrote: the tags and the
+// datacenter (empty when the resource was not made by gisiaas). The
+// resource's own metadata, without gisiaas' keys, is returned as rest.
+func metaFromMetadata(md map[string]string) (tags map[string]string, dc string, rest map[string]string) {
+	for k, v := range md {
+		switch {
+		case strings.HasPrefix(k, metaTagPrefix):
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			tags[strings.TrimPrefix(k, metaTagPrefix)] = v
+		case k == metaDC:
+			dc = v
+		case k == metaToken:
+		default:
+			if rest == nil {
+				rest = map[string]string{}
+			}
+			rest[k] = v
+		}
+	}
+	return tags, dc, rest
+}
+
+// metaFromTags reads back what createTags wrote; other tags are ignored.
+func metaFromTags(tags []string) (map[string]string, string) {
+	md := map[string]string{}
+	for _, t := range tags {
+		if k, v, ok := strings.Cut(t, "="); ok && strings.HasPrefix(k, "gisiaas:") {
+			md[k] = v
+		}
+	}
+	t, dc, _ := metaFromMetadata(md)
+	return t, dc
+}
+
+// isGisiaasKey says whether a metadata key is one of gisiaas' own, which a
+// user's update never touches.
+func isGisiaasKey(k string) bool { return strings.HasPrefix(k, "gisiaas:") }
