@@ -9,6 +9,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -31,7 +32,10 @@ type Driver struct {
 	ownProject string
 
 	projects *projectMap
-	events   *eventLog
+
+	dcMu    sync.Mutex
+	firstDC string
+	events  *eventLog
 
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
@@ -188,4 +192,42 @@ func (d *Driver) Close() error {
 		d.events.close()
 	})
 	return nil
+}
+
+// dcOf is the datacenter of a resource: the one its create asked for (kept
+// in its metadata), else its availability zone, else the cloud's first
+// compute zone (networks, IPs, security groups and load balancers have no
+// zone of their own in most clouds).
+func (d *Driver) dcOf(ctx context.Context, fromMetadata, az string) string {
+	switch {
+	case fromMetadata != "":
+		return fromMetadata
+	case az != "":
+		return az
+	}
+	return d.defaultDC(ctx)
+}
+
+// defaultDC is the first available compute availability zone, looked up once.
+func (d *Driver) defaultDC(ctx context.Context) string {
+	d.dcMu.Lock()
+	defer d.dcMu.Unlock()
+	if d.firstDC != "" {
+		return d.firstDC
+	}
+	pages, err := availabilityzones.List(d.admin.compute).AllPages(ctx)
+	if err != nil {
+		return ""
+	}
+	zones, err := availabilityzones.ExtractAvailabilityZones(pages)
+	if err != nil {
+		return ""
+	}
+	for _, z := range zones {
+		if z.ZoneState.Available && z.ZoneName != "internal" {
+			d.firstDC = z.ZoneName
+			break
+		}
+	}
+	return d.firstDC
 }
