@@ -26,6 +26,7 @@ func WriteReports(rep *Report, dir string) error {
 		{"report.json", reportJSON},
 		{"report.xml", reportJUnit},
 		{"report.html", reportHTML},
+		{"report.md", func(r *Report) ([]byte, error) { return reportMarkdown(r, nil) }},
 	} {
 		b, err := f.write(safe)
 		if err != nil {
@@ -97,4 +98,11 @@ func scrubReport(rep *Report) *Report {
 		out.Leaks[i] = scrub(l)
 	}
 	return &out
+}
+
+func writeFile(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

@@ -167,7 +167,7 @@ func TestReportsNeverCarrySecrets(t *testing.T) {
 	var sum bytes.Buffer
 	WriteSummary(&sum, sampleReport())
 	files := map[string][]byte{"summary": sum.Bytes()}
-	for _, f := range []string{"report.json", "report.xml", "report.html"} {
+	for _, f := range []string{"report.json", "report.xml", "report.html", "report.md"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -180,7 +180,8 @@ func TestReportsNeverCarrySecrets(t *testing.T) {
 				t.Errorf("%s carries the secret %q", name, s)
 			}
 		}
-		if name != "summary" && !bytes.Contains(b, []byte("redacted")) {
+		// The summary and the Markdown page carry no exchanges at all.
+		if name != "summary" && name != "report.md" && !bytes.Contains(b, []byte("redacted")) {
 			t.Errorf("%s: the evidence is gone instead of redacted", name)
 		}
 	}
@@ -275,4 +276,43 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestReportMarkdown: one row per clause, a reason beside each clause the
+// driver does not declare, and the failures listed.
+func TestReportMarkdown(t *testing.T) {
+	rep := sampleReport()
+	var undeclared core.Clause
+	declared := map[core.Clause]bool{}
+	for _, c := range rep.Capabilities {
+		declared[c] = true
+	}
+	for _, cl := range rep.Clauses {
+		if cl.Scope == "driver" && !declared[cl.ID] {
+			undeclared = cl.ID
+			break
+		}
+	}
+	path := filepath.Join(t.TempDir(), "r.md")
+	if err := WriteMarkdown(rep, path, map[core.Clause]string{undeclared: "the cloud has no such service"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	for _, cl := range rep.Clauses {
+		if !strings.Contains(md, "| "+string(cl.ID)+" | ") {
+			t.Errorf("no row for %s", cl.ID)
+		}
+	}
+	if undeclared != "" && !strings.Contains(md, "declared unsupported: the cloud has no such service") {
+		t.Errorf("the reason for %s is missing:\n%s", undeclared, md)
+	}
+	for _, c := range rep.Checks {
+		if (c.Status == Fail || c.Status == Error) && !strings.Contains(md, c.ID) {
+			t.Errorf("failure %s not listed", c.ID)
+		}
+	}
 }
