@@ -193,7 +193,11 @@ api_servers = http://127.0.0.1:9292
 [oslo_concurrency]
 lock_path = /var/lib/nova/tmp
 [oslo_messaging_notifications]
-driver = noop
+# versioned notifications on the bus: gisiaas' event source listens there
+driver = messagingv2
+[notifications]
+notification_format = versioned
+notify_on_state_change = vm_and_task_state
 [scheduler]
 discover_hosts_in_cells_interval = 10
 [vnc]
@@ -209,7 +213,7 @@ EOF
 # the package points nova-compute at libvirt here; neutralise it
 put /etc/nova/nova-compute.conf nova <<EOF
 [DEFAULT]
-compute_driver = fake.FakeDriver
+compute_driver = snapshot_fake_virt.SnapshotFakeDriver
 EOF
 put "$STATE/conf/nova-compute2.conf" nova <<EOF
 [DEFAULT]
@@ -236,6 +240,8 @@ root_helper = sudo /usr/bin/neutron-rootwrap /etc/neutron/rootwrap.conf
 connection = $PG/neutron
 [experimental]
 linuxbridge = true
+[oslo_messaging_notifications]
+driver = messagingv2
 [oslo_concurrency]
 lock_path = /var/lib/neutron/lock
 $(authtoken neutron)
@@ -288,6 +294,8 @@ state_path = /var/lib/cinder
 log_dir =
 [database]
 connection = $PG/cinder
+[oslo_messaging_notifications]
+driver = messagingv2
 [oslo_concurrency]
 lock_path = /var/lib/cinder/tmp
 [fake]
@@ -453,8 +461,8 @@ start neutron-lb-agent1 root neutron-linuxbridge-agent --config-file=/etc/neutro
 start neutron-lb-agent2 root neutron-linuxbridge-agent --config-file=/etc/neutron/neutron.conf --config-file="$STATE/conf/linuxbridge_agent2.ini"
 start nova-conductor nova nova-conductor --config-file=/etc/nova/nova.conf
 start nova-scheduler nova nova-scheduler --config-file=/etc/nova/nova.conf
-start nova-compute1 nova nova-compute --config-file=/etc/nova/nova.conf --config-file=/etc/nova/nova-compute.conf
-start nova-compute2 nova nova-compute --config-file=/etc/nova/nova.conf --config-file=/etc/nova/nova-compute.conf --config-file="$STATE/conf/nova-compute2.conf"
+start nova-compute1 nova env PYTHONPATH="$SRC" PYTHONDONTWRITEBYTECODE=1 nova-compute --config-file=/etc/nova/nova.conf --config-file=/etc/nova/nova-compute.conf
+start nova-compute2 nova env PYTHONPATH="$SRC" PYTHONDONTWRITEBYTECODE=1 nova-compute --config-file=/etc/nova/nova.conf --config-file=/etc/nova/nova-compute.conf --config-file="$STATE/conf/nova-compute2.conf"
 start cinder-scheduler cinder cinder-scheduler --config-file=/etc/cinder/cinder.conf
 start cinder-volume cinder env PYTHONPATH=/var/lib/cinder/pylib cinder-volume --config-file=/etc/cinder/cinder.conf
 start cinder-backup cinder env PYTHONPATH=/var/lib/cinder/pylib cinder-backup --config-file=/etc/cinder/cinder.conf
