@@ -14,6 +14,7 @@ require (
 )
 
 require (
+	github.com/rabbitmq/amqp091-go v1.17.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	libvirt.org/go/libvirt v1.9000.0 // indirect
 )

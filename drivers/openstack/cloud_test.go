@@ -23,6 +23,8 @@ func cloudConfigFromEnv() (Config, bool) {
 	default:
 		return c, false
 	}
+	// The cloud's notification bus (its transport_url), when it has one.
+	c.NotificationsURL = os.Getenv("OS_NOTIFICATIONS_URL")
 	return c, true
 }
 
