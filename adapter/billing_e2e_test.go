@@ -92,37 +92,16 @@ func TestBillingEndToEnd(t *testing.T) {
 		}
 		// By hand: each interval between two events of a resource, in a
 		// state that bills, at its price.
-		want := apd.New(0, 0)
-		byRes := map[string][]events.Event{}
-		for _, e := range seen {
-			byRes[e.ResourceID] = append(byRes[e.ResourceID], e)
-		}
-		for id, evs := range byRes {
-			for i := 0; i+1 < len(evs); i++ {
-				e := evs[i]
-				secs := apd.New(evs[i+1].Time.Sub(e.Time).Microseconds(), -6)
-				var perHour *apd.Decimal
-				switch {
-				case id == srv && (e.ToState == "ACTIVE" || e.ToState == "RESIZE" || e.ToState == "VERIFY_RESIZE" || e.ToState == "REBOOT" || e.ToState == "MIGRATING"):
-					perHour, _, _ = apd.NewFromString(prices["server.flavor."+e.Attributes.FlavorID])
-				case id == vol && (e.ToState == "available" || e.ToState == "in-use" || e.ToState == "extending"):
-					perHour = apd.New(36000*e.Attributes.SizeGB, 0)
-				default:
-					continue
-				}
-				var x apd.Decimal
-				_, _ = apd.BaseContext.WithPrecision(60).Mul(&x, perHour, secs)
-				_, _ = apd.BaseContext.WithPrecision(60).Add(want, want, &x)
+		wantRounded := billByHand(t, seen, func(e events.Event) *apd.Decimal {
+			switch {
+			case e.ResourceID == srv && (e.ToState == "ACTIVE" || e.ToState == "RESIZE" || e.ToState == "VERIFY_RESIZE" || e.ToState == "REBOOT" || e.ToState == "MIGRATING"):
+				p, _, _ := apd.NewFromString(prices["server.flavor."+e.Attributes.FlavorID])
+				return p
+			case e.ResourceID == vol && (e.ToState == "available" || e.ToState == "in-use" || e.ToState == "extending"):
+				return apd.New(36000*e.Attributes.SizeGB, 0)
 			}
-		}
-		var hours, wantRounded apd.Decimal
-		ctx60 := apd.BaseContext.WithPrecision(60)
-		_, _ = ctx60.Quo(&hours, want, apd.New(3600, 0))
-		ctx60.Rounding = apd.RoundHalfEven
-		_, _ = ctx60.Quantize(&wantRounded, &hours, -2)
-		if wantRounded.IsZero() {
-			t.Fatalf("nothing to bill: %d events", len(seen))
-		}
+			return nil
+		})
 		q := url.Values{"department_id": {dept}, "from": {start.Add(-time.Minute).Format(time.RFC3339)}, "to": {time.Now().UTC().Add(time.Minute).Format(time.RFC3339)}}
 		var got map[string]any
 		deadline := time.Now().Add(10 * time.Second)
@@ -143,9 +122,43 @@ func TestBillingEndToEnd(t *testing.T) {
 		t.Logf("%d events; bill total %s, by hand %s", len(seen), got["bill"].(map[string]any)["total"], wantRounded.Text('f'))
 		acct := f.must(200, "GET", "/v1/billing/departments/"+dept+"/account", f.alice, nil)["account"].(map[string]any)
 		var left apd.Decimal
-		_, _ = ctx60.Sub(&left, apd.New(1000000, 0), &wantRounded)
+		_, _ = apd.BaseContext.WithPrecision(60).Sub(&left, apd.New(1000000, 0), &wantRounded)
 		if acct["balance"] != left.Text('f') || acct["cost_per_hour"] != "0.00" {
 			t.Fatalf("account %v, want balance %s", acct, left.Text('f'))
 		}
 	})
+}
+
+// billByHand is what the events seen should cost, computed the plain way:
+// each interval between two events of a resource, at the price per hour
+// perHour gives for the state the first of them entered (nil: free),
+// summed exactly and rounded half-even to the cent once.
+func billByHand(t *testing.T, seen []events.Event, perHour func(events.Event) *apd.Decimal) apd.Decimal {
+	t.Helper()
+	ctx60 := apd.BaseContext.WithPrecision(60)
+	want := apd.New(0, 0)
+	byRes := map[string][]events.Event{}
+	for _, e := range seen {
+		byRes[e.ResourceID] = append(byRes[e.ResourceID], e)
+	}
+	for _, evs := range byRes {
+		for i := 0; i+1 < len(evs); i++ {
+			p := perHour(evs[i])
+			if p == nil {
+				continue
+			}
+			secs := apd.New(evs[i+1].Time.Sub(evs[i].Time).Microseconds(), -6)
+			var x apd.Decimal
+			_, _ = ctx60.Mul(&x, p, secs)
+			_, _ = ctx60.Add(want, want, &x)
+		}
+	}
+	var hours, rounded apd.Decimal
+	_, _ = ctx60.Quo(&hours, want, apd.New(3600, 0))
+	ctx60.Rounding = apd.RoundHalfEven
+	_, _ = ctx60.Quantize(&rounded, &hours, -2)
+	if rounded.IsZero() {
+		t.Fatalf("nothing to bill: %d events", len(seen))
+	}
+	return rounded
 }

@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -34,6 +35,9 @@ type apiFixture struct {
 	admin      string
 	pa, pb     string // project ids
 	padmin     string
+	// patience bounds waitFor and waitUntil (default 10 s; a real cloud
+	// needs minutes), polled every pollEvery (default 10 ms).
+	patience, pollEvery time.Duration
 }
 
 type fixtureOption func(*Config)
@@ -175,7 +179,7 @@ func checkErrorBody(t *testing.T, what string, status int, body map[string]any) 
 // this rarely loops.
 func (f *apiFixture) waitFor(path, token, wrapper, field, want string) map[string]any {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(cmp.Or(f.patience, 10*time.Second))
 	for {
 		out := f.must(200, "GET", path, token, nil)
 		v := out[wrapper].(map[string]any)
@@ -186,7 +190,7 @@ func (f *apiFixture) waitFor(path, token, wrapper, field, want string) map[strin
 			f.t.Fatalf("%s: %s is %v, want %s", path, field, v[field], want)
 		}
 		select {
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(cmp.Or(f.pollEvery, 10*time.Millisecond)):
 		case <-f.t.Context().Done():
 			f.t.Fatal(f.t.Context().Err())
 		}
@@ -196,7 +200,7 @@ func (f *apiFixture) waitFor(path, token, wrapper, field, want string) map[strin
 // waitUntil polls GET path until ok accepts the resource in wrapper.
 func (f *apiFixture) waitUntil(path, token, wrapper string, ok func(map[string]any) bool) map[string]any {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(cmp.Or(f.patience, 10*time.Second))
 	for {
 		v := f.must(200, "GET", path, token, nil)[wrapper].(map[string]any)
 		if ok(v) {
@@ -206,7 +210,7 @@ func (f *apiFixture) waitUntil(path, token, wrapper string, ok func(map[string]a
 			f.t.Fatalf("%s: still %v", path, v)
 		}
 		select {
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(cmp.Or(f.pollEvery, 10*time.Millisecond)):
 		case <-f.t.Context().Done():
 			f.t.Fatal(f.t.Context().Err())
 		}
