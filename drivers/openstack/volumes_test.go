@@ -1,0 +1,401 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// volTestProject is the gisiaas project the storage tests create in: one
+// fixed name, so that reruns reuse its OpenStack project.
+const volTestProject = "voltest"
+
+// volWaitFor polls cond until it is true, fails the test on its error or
+// when timeout passes.
+func volWaitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: still not after %s", what, timeout)
+		}
+		<-tick.C
+	}
+}
+
+// volWantKind fails unless err is of kind k.
+func volWantKind(t *testing.T, what string, err error, k core.Kind) {
+	t.Helper()
+	if core.KindOf(err) != k {
+		t.Fatalf("%s: %v (kind %q), want kind %q", what, err, core.KindOf(err), k)
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("%s: %T is not a *core.Error", what, err)
+	}
+}
+
+// volWatchFor returns the first event (retained or new) match accepts.
+func volWatchFor(t *testing.T, d *Driver, what string, match func(core.Event) bool) core.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var found core.Event
+	stop := errors.New("found")
+	err := d.Watch(ctx, "", func(ev core.Event) error {
+		if match(ev) {
+			found = ev
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("no event of %s: %v", what, err)
+	}
+	if found.ID == "" || found.Cursor == "" || found.DatacenterID == "" || found.Time.Location() != time.UTC {
+		t.Fatalf("event of %s: %+v lacks an id, a cursor, a datacenter or a UTC time", what, found)
+	}
+	return found
+}
+
+// volWaitStatus polls volume id until it reaches want (error fails).
+func volWaitStatus(t *testing.T, d *Driver, id string, want core.VolumeStatus) core.Volume {
+	t.Helper()
+	var v core.Volume
+	volWaitFor(t, "volume "+id+" "+string(want), 3*time.Minute, func() (bool, error) {
+		var err error
+		v, err = d.GetVolume(testContext(t), id)
+		if err == nil && v.Status == core.VolumeError && want != core.VolumeError {
+			err = fmt.Errorf("volume went to error (%s)", v.NativeStatus)
+		}
+		return err == nil && v.Status == want, err
+	})
+	return v
+}
+
+// volNew creates a volume of size GB in project and deletes it (detached,
+// then snapshots gone first) when the test ends.
+func volNew(t *testing.T, d *Driver, project string, size int64) core.Volume {
+	t.Helper()
+	v, err := d.CreateVolume(testContext(t), core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: project, DatacenterID: "nova"},
+		Name: "voltest-" + t.Name(), SizeGB: size})
+	if err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	volCleanup(t, d, v.ID)
+	return v
+}
+
+// volCleanup detaches and deletes volume id when the test ends, waiting
+// until it is gone.
+func volCleanup(t *testing.T, d *Driver, id string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		for ctx.Err() == nil {
+			v, err := d.GetVolume(ctx, id)
+			if core.KindOf(err) == core.NotFound {
+				return
+			}
+			if err == nil {
+				switch {
+				case v.Status == core.VolumeInUse:
+					for _, a := range v.Attachments {
+						_, _ = d.DetachVolume(ctx, id, a.ServerID)
+					}
+				case v.Status == core.VolumeAvailable || v.Status == core.VolumeError:
+					_ = d.DeleteVolume(ctx, id)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+		t.Errorf("cleanup: volume %s still there", id)
+	})
+}
+
+// volServer boots a server of the service project on the fake hypervisor
+// (flavor 1, image tiny, network private), ACTIVE, deleted when the test
+// ends. The compute part of the driver is written elsewhere, so this uses
+// gophercloud directly.
+func volServer(t *testing.T, d *Driver, name string) *servers.Server {
+	t.Helper()
+	ctx := testContext(t)
+	ip, err := images.List(d.admin.image, images.ListOpts{Name: "tiny"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ims, err := images.ExtractImages(ip)
+	if err != nil || len(ims) == 0 {
+		t.Fatalf("image tiny: %v (%d)", err, len(ims))
+	}
+	np, err := networks.List(d.admin.network, networks.ListOpts{Name: "private"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := networks.ExtractNetworks(np)
+	if err != nil || len(ns) == 0 {
+		t.Fatalf("network private: %v (%d)", err, len(ns))
+	}
+	s, err := servers.Create(ctx, d.admin.compute, servers.CreateOpts{Name: name, FlavorRef: "1", ImageRef: ims[0].ID,
+		Networks: []servers.Network{{UUID: ns[0].ID}}}, nil).Extract()
+	if err != nil {
+		t.Fatalf("boot server: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		_ = servers.Delete(ctx, d.admin.compute, s.ID).ExtractErr()
+		for ctx.Err() == nil {
+			if _, err := servers.Get(ctx, d.admin.compute, s.ID).Extract(); err != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	})
+	volWaitFor(t, "server "+s.ID+" ACTIVE", 3*time.Minute, func() (bool, error) {
+		g, err := servers.Get(ctx, d.admin.compute, s.ID).Extract()
+		if err == nil && g.Status == "ERROR" {
+			err = errors.New("server went to ERROR")
+		}
+		if err == nil {
+			s = g
+		}
+		return err == nil && g.Status == "ACTIVE", err
+	})
+	return s
+}
+
+func TestVolumeLifecycle(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	token := "voltest-" + d.events.boot
+	req := core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject, DatacenterID: "nova", ClientToken: token,
+		Tags: map[string]string{"run": d.events.boot}}, Name: "voltest-life", Description: "lifecycle", SizeGB: 1}
+	c, err := d.CreateVolume(ctx, req)
+	if err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	volCleanup(t, d, c.ID)
+	again, err := d.CreateVolume(ctx, req)
+	if err != nil || again.ID != c.ID {
+		t.Fatalf("CreateVolume with the same token: %s, %v; want %s", again.ID, err, c.ID)
+	}
+	v := volWaitStatus(t, d, c.ID, core.VolumeAvailable)
+	if v.Name != req.Name || v.Description != "lifecycle" || v.SizeGB != 1 || v.VolumeType == "" || v.Shareable ||
+		v.Attachments == nil || len(v.Attachments) != 0 || v.NativeStatus != "available" {
+		t.Errorf("volume: %+v", v)
+	}
+	if v.ProjectID != volTestProject || v.DatacenterID != "nova" || v.Tags["run"] != d.events.boot ||
+		v.CreatedAt.Location() != time.UTC || v.CreatedAt.IsZero() || v.UpdatedAt.Before(v.CreatedAt) {
+		t.Errorf("meta: %+v", v.Meta)
+	}
+
+	list, err := d.ListVolumes(ctx, core.ListOptions{ProjectID: volTestProject, DatacenterID: "nova"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !volHas(list, v.ID) {
+		t.Errorf("ListVolumes(project, nova) lacks %s", v.ID)
+	}
+	for _, o := range []core.ListOptions{{ProjectID: volTestProject, DatacenterID: "elsewhere"}, {ProjectID: "voltest-none-" + d.events.boot}} {
+		l, err := d.ListVolumes(ctx, o)
+		if err != nil || l == nil || volHas(l, v.ID) {
+			t.Errorf("ListVolumes(%+v) = %d volumes, %v; want a list without %s", o, len(l), err, v.ID)
+		}
+	}
+
+	first := volWatchFor(t, d, "the creation", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.FromState == ""
+	})
+	if first.ProjectID != volTestProject || first.Attributes.SizeGB != 1 || first.Attributes.VolumeType != v.VolumeType {
+		t.Errorf("first event: %+v", first)
+	}
+	volWatchFor(t, d, "available", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == "available" && ev.Attributes.SizeGB == 1
+	})
+
+	_, err = d.ExtendVolume(ctx, v.ID, 1)
+	volWantKind(t, "extend to the same size", err, core.InvalidArgument)
+	x, err := d.ExtendVolume(ctx, v.ID, 2)
+	if err != nil {
+		t.Fatalf("ExtendVolume: %v", err)
+	}
+	if x.SizeGB != 2 {
+		t.Errorf("ExtendVolume answered %d GB, want 2", x.SizeGB)
+	}
+	volWaitFor(t, "2 GB available", 2*time.Minute, func() (bool, error) {
+		g, err := d.GetVolume(ctx, v.ID)
+		return err == nil && g.Status == core.VolumeAvailable && g.SizeGB == 2, err
+	})
+	volWatchFor(t, d, "the new size", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == "available" && ev.Attributes.SizeGB == 2
+	})
+	_, err = d.ExtendVolume(ctx, v.ID, 1)
+	volWantKind(t, "extend to a smaller size", err, core.InvalidArgument)
+
+	if err := d.DeleteVolume(ctx, v.ID); err != nil {
+		t.Fatalf("DeleteVolume: %v", err)
+	}
+	volWaitFor(t, "volume gone", 2*time.Minute, func() (bool, error) {
+		_, err := d.GetVolume(ctx, v.ID)
+		if core.KindOf(err) == core.NotFound {
+			return true, nil
+		}
+		return false, err
+	})
+	last := volWatchFor(t, d, "the deletion", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == string(core.VolumeDeleted)
+	})
+	if last.FromState == "" || last.Attributes.SizeGB != 2 {
+		t.Errorf("deletion event: %+v", last)
+	}
+	volWantKind(t, "delete it again", d.DeleteVolume(ctx, v.ID), core.NotFound)
+}
+
+func volHas(vs []core.Volume, id string) bool {
+	for _, v := range vs {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVolumeInvalidRequests(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	m := core.CreateMeta{ProjectID: volTestProject, DatacenterID: "nova"}
+	_, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-zero"})
+	volWantKind(t, "a volume of 0 GB", err, core.InvalidArgument)
+	v, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-type", SizeGB: 1, VolumeType: "no-such-type"})
+	if err == nil {
+		volCleanup(t, d, v.ID)
+	}
+	volWantKind(t, "a volume of an unknown type", err, core.InvalidArgument)
+	v, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-shared", SizeGB: 1, Shareable: true})
+	if err == nil {
+		volCleanup(t, d, v.ID)
+	}
+	volWantKind(t, "a shareable volume of a type without multiattach", err, core.InvalidArgument)
+	v, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject, DatacenterID: "no-such-zone"},
+		Name: "voltest-zone", SizeGB: 1})
+	if err == nil {
+		volCleanup(t, d, v.ID)
+	}
+	volWantKind(t, "a volume in an unknown zone", err, core.InvalidArgument)
+	for name, err := range map[string]error{
+		"get":    func() error { _, err := d.GetVolume(ctx, "00000000-0000-0000-0000-000000000000"); return err }(),
+		"delete": d.DeleteVolume(ctx, "00000000-0000-0000-0000-000000000000"),
+		"detach": func() error { _, err := d.DetachVolume(ctx, "00000000-0000-0000-0000-000000000000", "x"); return err }(),
+		"extend": func() error { _, err := d.ExtendVolume(ctx, "00000000-0000-0000-0000-000000000000", 2); return err }(),
+		"attach": func() error {
+			_, err := d.AttachVolume(ctx, "00000000-0000-0000-0000-000000000000", core.VolumeAttach{ServerID: "x"})
+			return err
+		}(),
+	} {
+		volWantKind(t, name+" an unknown volume", err, core.NotFound)
+	}
+}
+
+func TestVolumeQuota(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	fresh, err := d.GetVolumeQuota(ctx, "nova", "voltest-none-"+d.events.boot)
+	if err != nil {
+		t.Fatalf("GetVolumeQuota of a project never used: %v", err)
+	}
+	if fresh.UsedGB != 0 || fresh.UsedVolumes != 0 || fresh.TotalGB == 0 || fresh.TotalVolumes == 0 || fresh.DatacenterID != "nova" {
+		t.Errorf("a project never used: %+v; want the defaults, nothing used", fresh)
+	}
+	if _, ok, _ := d.projects.find(ctx, "voltest-none-"+d.events.boot); ok {
+		t.Errorf("GetVolumeQuota created a project")
+	}
+	_, err = d.GetVolumeQuota(ctx, "no-such-zone", volTestProject)
+	volWantKind(t, "the quota of an unknown datacenter", err, core.InvalidArgument)
+
+	before, err := d.GetVolumeQuota(ctx, "nova", volTestProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.ProjectID != volTestProject || before.DatacenterID != "nova" {
+		t.Errorf("quota: %+v", before)
+	}
+	volNew(t, d, volTestProject, 1)
+	volWaitFor(t, "the quota to count the volume", time.Minute, func() (bool, error) {
+		after, err := d.GetVolumeQuota(ctx, "nova", volTestProject)
+		return err == nil && after.UsedGB-before.UsedGB == 1 && after.UsedVolumes-before.UsedVolumes == 1, err
+	})
+}
+
+// TestVolumeAttachDetach attaches through Nova and checks the conflicts
+// around it.
+func TestVolumeAttachDetach(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	s := volServer(t, d, "voltest-attach")
+	v := volNew(t, d, "", 1)
+	volWaitStatus(t, d, v.ID, core.VolumeAvailable)
+
+	_, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: "00000000-0000-0000-0000-000000000000"})
+	volWantKind(t, "attach to an unknown server", err, core.InvalidArgument)
+	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, ServerName: "not-" + s.Name})
+	volWantKind(t, "attach naming the server wrongly", err, core.InvalidArgument)
+
+	if _, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, ServerName: s.Name}); err != nil {
+		t.Fatalf("AttachVolume: %v", err)
+	}
+	a := volWaitStatus(t, d, v.ID, core.VolumeInUse)
+	if len(a.Attachments) != 1 || a.Attachments[0].ServerID != s.ID || a.Attachments[0].Mode != "rw" ||
+		a.Attachments[0].Mountpoint == "" || a.Attachments[0].AttachedAt.IsZero() || a.Attachments[0].AttachedAt.Location() != time.UTC {
+		t.Errorf("attachments: %+v", a.Attachments)
+	}
+	ev := volWatchFor(t, d, "in-use", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == string(core.VolumeInUse)
+	})
+	if ev.Attributes.ServerID != s.ID || ev.Attributes.SizeGB != 1 || ev.FromState == "" {
+		t.Errorf("in-use event: %+v", ev)
+	}
+
+	volWantKind(t, "delete an attached volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
+	volWantKind(t, "attach to the same server again", err, core.Conflict)
+	_, err = d.DetachVolume(ctx, v.ID, "00000000-0000-0000-0000-000000000000")
+	volWantKind(t, "detach from a server it is not attached to", err, core.Conflict)
+
+	if _, err := d.DetachVolume(ctx, v.ID, s.ID); err != nil {
+		t.Fatalf("DetachVolume: %v", err)
+	}
+	g := volWaitStatus(t, d, v.ID, core.VolumeAvailable)
+	if len(g.Attachments) != 0 {
+		t.Errorf("detached volume's attachments: %+v", g.Attachments)
+	}
+	volWatchFor(t, d, "the detach", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.FromState != "" &&
+			ev.ToState == string(core.VolumeAvailable) && ev.Time.After(a.UpdatedAt.Add(-time.Second)) && ev.Attributes.ServerID == ""
+	})
+	_, err = d.DetachVolume(ctx, v.ID, s.ID)
+	volWantKind(t, "detach a detached volume", err, core.Conflict)
+}
