@@ -1,0 +1,185 @@
+package openstack
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gisiaas/gisiaas/core"
+)
+
+// netTestProject is the gisiaas project the network tests create in (an
+// OpenStack project gisiaas-nettest, made once and kept).
+const netTestProject = "nettest"
+
+// netWaitFor polls cond until it holds, failing the test after two minutes.
+func netWaitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	interval := 100 * time.Millisecond
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within two minutes", what)
+		}
+		tm := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			t.Fatalf("%s: %v", what, ctx.Err())
+		case <-tm.C:
+		}
+		interval = min(2*interval, time.Second)
+	}
+}
+
+// netWantKind fails unless err is of kind k.
+func netWantKind(t *testing.T, what string, err error, k core.Kind) {
+	t.Helper()
+	if got := core.KindOf(err); got != k {
+		t.Fatalf("%s: error %v (kind %q), want kind %q", what, err, got, k)
+	}
+}
+
+// netEvents collects the driver's events from the start of its stream.
+type netEvents struct {
+	mu  sync.Mutex
+	evs []core.Event
+}
+
+func netWatch(t *testing.T, d *Driver) *netEvents {
+	w := &netEvents{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.Watch(ctx, "", func(ev core.Event) error {
+			w.mu.Lock()
+			w.evs = append(w.evs, ev)
+			w.mu.Unlock()
+			return nil
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return w
+}
+
+// wait returns the first event of resource id of type typ into state to,
+// waiting for it.
+func (w *netEvents) wait(t *testing.T, ctx context.Context, typ core.ResourceType, id, to string) core.Event {
+	t.Helper()
+	var found core.Event
+	netWaitFor(t, ctx, "event "+string(typ)+" "+id+" → "+to, func() (bool, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, ev := range w.evs {
+			if ev.ResourceType == typ && ev.ResourceID == id && ev.ToState == to {
+				found = ev
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return found
+}
+
+// has says whether any event of resource id of type typ was seen.
+func (w *netEvents) has(typ core.ResourceType, id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ev := range w.evs {
+		if ev.ResourceType == typ && ev.ResourceID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// netFixture is the CI cloud's external and private networks.
+func netFixture(t *testing.T, ctx context.Context, d *Driver) (ext, priv core.Network) {
+	t.Helper()
+	ns, err := d.ListNetworks(ctx, core.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		switch {
+		case n.External && ext.ID == "":
+			ext = n
+		case !n.External && n.Name == "private":
+			priv = n
+		}
+	}
+	if ext.ID == "" || priv.ID == "" || len(priv.Subnets) == 0 {
+		t.Fatalf("the cloud has no external network or no private network with a subnet: %+v", ns)
+	}
+	return ext, priv
+}
+
+func TestNetworkList(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	ext, priv := netFixture(t, ctx, d)
+	if ext.Name != "public" || len(ext.Subnets) != 1 || ext.Subnets[0].CIDR != "203.0.113.0/24" || ext.Status != core.NetActive {
+		t.Errorf("external network %+v, want public with 203.0.113.0/24, ACTIVE", ext)
+	}
+	if priv.Subnets[0].CIDR != "10.0.0.0/24" || priv.Subnets[0].NetworkID != priv.ID || priv.Subnets[0].IPVersion != 4 {
+		t.Errorf("private network subnets %+v", priv.Subnets)
+	}
+	if priv.DatacenterID == "" || priv.CreatedAt.Location() != time.UTC {
+		t.Errorf("private network meta %+v: want a datacenter and UTC times", priv.Meta)
+	}
+	g, err := d.GetNetwork(ctx, priv.ID)
+	if err != nil || g.ID != priv.ID || len(g.Subnets) != len(priv.Subnets) {
+		t.Fatalf("GetNetwork: %+v, %v", g, err)
+	}
+	_, err = d.GetNetwork(ctx, "no-such-network")
+	netWantKind(t, "GetNetwork of an unknown id", err, core.NotFound)
+
+	// A project with no OpenStack project yet sees the external network
+	// only (the private one is the admin's and not shared), and listing
+	// creates no project.
+	stranger := "nettest-stranger-" + time.Now().UTC().Format("150405.000000")
+	ns, err := d.ListNetworks(ctx, core.ListOptions{ProjectID: stranger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if !n.External && !n.Shared {
+			t.Errorf("project %s lists network %s (%s), neither shared nor external", stranger, n.Name, n.ID)
+		}
+	}
+	if len(ns) == 0 {
+		t.Errorf("project %s lists no network; the external one is everyone's", stranger)
+	}
+	if _, ok, err := d.projects.find(ctx, stranger); err != nil || ok {
+		t.Errorf("listing created a project for %s (%v, %v)", stranger, ok, err)
+	}
+	ns, err = d.ListNetworks(ctx, core.ListOptions{DatacenterID: "no-such-dc"})
+	if err != nil || len(ns) != 0 {
+		t.Errorf("networks of an unknown datacenter: %d, %v", len(ns), err)
+	}
+
+	ps, err := d.ListPorts(ctx, core.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routerPort := false
+	for _, p := range ps {
+		routerPort = routerPort || (p.NetworkID == priv.ID && p.FixedIP == priv.Subnets[0].GatewayIP)
+	}
+	if !routerPort {
+		t.Errorf("no port holds the private subnet's gateway %s (router1's interface)", priv.Subnets[0].GatewayIP)
+	}
+	ps, err = d.ListPorts(ctx, core.ListOptions{ProjectID: stranger})
+	if err != nil || len(ps) != 0 {
+		t.Errorf("ports of a project with none: %d, %v", len(ps), err)
+	}
+}
