@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -153,8 +152,7 @@ func (d *Driver) createFIP(ctx context.Context, op string, m core.CreateMeta, pu
 		}
 		return neutronFIP{}, err
 	}
-	tags, err := attributestags.ReplaceAll(ctx, d.admin.network, "floatingips", f.ID,
-		attributestags.ReplaceAllOpts{Tags: createTags(m, osProj)}).Extract()
+	tags, err := d.netTag(ctx, "floatingips", f.ID, createTags(m, osProj))
 	if err != nil {
 		// Untagged, a retry could not find it: give it back.
 		_ = floatingips.Delete(ctx, d.admin.network, f.ID).ExtractErr()

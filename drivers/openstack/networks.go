@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
@@ -240,6 +241,15 @@ func netRefError(op, field, what, id string, err error) error {
 		return &core.Error{Kind: core.InvalidArgument, Op: op, Message: field + ": " + what + " " + id + " not found", Err: err}
 	}
 	return err
+}
+
+// netTag puts gisiaas' tags on a new Neutron resource of collection
+// resource ("floatingips", "security-groups", "routers"); none is no call.
+func (d *Driver) netTag(ctx context.Context, resource, id string, tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return attributestags.ReplaceAll(ctx, d.admin.network, resource, id, attributestags.ReplaceAllOpts{Tags: tags}).Extract()
 }
 
 // ListPorts lists ports; with a project, those it owns (its servers',
