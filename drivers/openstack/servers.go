@@ -82,9 +82,7 @@ func (d *Driver) novaServers(ctx context.Context, op string, opts servers.ListOp
 // novaServerByID shows one server; a missing one is NotFound.
 func (d *Driver) novaServerByID(ctx context.Context, op, id string) (novaServer, error) {
 	var s novaServer
-	if err := servers.Get(ctx, d.admin.compute, id).ExtractInto(&struct {
-		S *novaServer `json:"server"`
-	}{&s}); err != nil {
+	if err := servers.Get(ctx, d.admin.compute, id).ExtractInto(&s); err != nil {
 		return novaServer{}, classify(op, err)
 	}
 	return s, nil
@@ -311,9 +309,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		opts.Networks = nets
 	}
 	var created struct {
-		Server struct {
-			ID string `json:"id"`
-		} `json:"server"`
+		ID string `json:"id"`
 	}
 	err = servers.Create(ctx, cs.compute, serverCreate{opts, req.Description}, nil).ExtractInto(&created)
 	if err != nil {
@@ -323,7 +319,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		}
 		return core.Server{}, err
 	}
-	return d.getServer(ctx, op, created.Server.ID, req.ProjectID)
+	return d.getServer(ctx, op, created.ID, req.ProjectID)
 }
 
 // quotaOr tells Nova's quota refusal from a policy denial, both a 403
@@ -631,7 +627,9 @@ func (d *Driver) DeleteServer(ctx context.Context, id string) error {
 // deleted meanwhile, as DELETED, which ends them. It is not a whole list.
 func (d *Driver) pollServers(ctx context.Context, since time.Time) ([]observation, bool, error) {
 	lo := servers.ListOpts{AllTenants: true}
-	if !since.IsZero() {
+	// The poll loop's first since is the zero time less a margin: before
+	// 1970, which Nova refuses, means no filter.
+	if since.After(time.Unix(0, 0)) {
 		lo.ChangesSince = since.UTC().Format(time.RFC3339)
 	}
 	ss, err := d.novaServers(ctx, "pollServers", lo)
