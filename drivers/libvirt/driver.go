@@ -30,9 +30,9 @@ type Driver struct {
 	obsMu sync.Mutex // one observation at a time, so transitions are reported in order
 	// createMu makes a create's token lookup, quota check and definition one step.
 	createMu sync.Mutex
-	st    *state
-	hosts map[string]*host // by host name
-	order []*host          // in configuration order
+	st       *state
+	hosts    map[string]*host // by host name
+	order    []*host          // in configuration order
 
 	changed chan struct{} // closed and replaced on every event
 	closed  bool
@@ -54,13 +54,15 @@ type host struct {
 	name, uri, dc string
 	mu            sync.Mutex
 	conn          *lv.Connect
-	typ           string // the connection's hypervisor type: "Test", "QEMU" …
+	typ           string // the connection's hypervisor type: "TEST", "QEMU" …
 	callbackID    int
 	lost          chan struct{} // closed when the connection is lost
 }
 
 // hostCaps is what the hypervisors of the configured hosts can do.
 type hostCaps struct {
+	// hotplug: attach and detach volumes; hot-plugged where the hypervisor
+	// can, else into the persistent definition (the test driver).
 	hotplug, upload, resizeVolume, migrate bool
 }
 
@@ -137,8 +139,8 @@ func New(cfg Config) (*Driver, error) {
 			d.closeHosts()
 			return nil, err
 		}
-		if h.typ == "Test" { // the test driver: no hot-plug, upload, volume resize, nor migration
-			d.caps = hostCaps{}
+		if h.isTest() { // the test driver: no upload, volume resize, nor migration
+			d.caps = hostCaps{hotplug: true}
 		}
 	}
 	if !d.hasSecondHost() {
@@ -412,3 +414,6 @@ func isCode(err error, code lv.ErrorNumber) bool {
 	var le lv.Error
 	return errors.As(err, &le) && le.Code == code
 }
+
+// isTest reports whether h is libvirt's test driver (test:///default).
+func (h *host) isTest() bool { return strings.EqualFold(h.typ, "test") }

@@ -18,7 +18,7 @@ func testConfig() Config {
 			{ID: "m1.small", Name: "m1.small", VCPUs: 2, MemoryMB: 512, DiskGB: 1, Public: true},
 		},
 		Images:   []ImageConfig{{ID: "base", Name: "base", Volume: "gisiaas-test-base.img", CreateSizeGB: 1, Architecture: "x86_64"}},
-		MaxVCPUs: 4, MaxMemoryMB: 1024}
+		MaxVCPUs: 4, MaxMemoryMB: 1024, StopTimeout: Duration(5 * time.Second)}
 }
 
 // newTestDriver opens a driver on test:///default, closed after the test.

@@ -144,7 +144,7 @@ func (d *Driver) CreateImage(ctx context.Context, req core.ImageCreate) (core.Im
 		}
 		name := "gisiaas-img-" + r.ID
 		format := "qcow2"
-		if h.typ == "Test" {
+		if h.isTest() {
 			format = "raw"
 		}
 		info, err := root.GetInfo()

@@ -334,7 +334,7 @@ func (d *Driver) removeDHCPHosts(h *host, ports []portMeta, names map[string]str
 }
 
 func (d *Driver) updateDHCP(h *host, ports []portMeta, _ map[string]string, cmd lv.NetworkUpdateCommand) {
-	if h.typ == "Test" {
+	if h.isTest() {
 		return
 	}
 	c, err := h.connection("dhcp")

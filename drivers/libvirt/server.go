@@ -122,6 +122,12 @@ func (d *Driver) readServer(h *host, op, id string, dom *lv.Domain) (core.Server
 	if err != nil {
 		return core.Server{}, serverMeta{}, domainXML{}, core.Wrap(core.Internal, op, err)
 	}
+	disks := x.Disks
+	if inactive, err := dom.GetXMLDesc(lv.DOMAIN_XML_INACTIVE); err == nil {
+		if ix, err := parseDomain(inactive); err == nil {
+			disks = append(disks, ix.Disks...) // attached to the definition only, or being unplugged
+		}
+	}
 	native := stateNames[st]
 	d.mu.Lock()
 	status, busy := d.transient[id]
@@ -137,8 +143,10 @@ func (d *Driver) readServer(h *host, op, id string, dom *lv.Domain) (core.Server
 		Status: status, NativeStatus: native, Host: h.name, VolumeIDs: []string{}, Addresses: []core.ServerAddress{},
 		SecurityGroupIDs: append([]string{}, m.SecurityGroupIDs...), Metadata: cloneMap(m.Metadata), PreviousFlavorID: m.PreviousFlavorID,
 	}
-	for _, disk := range x.Disks {
-		if v := d.volumeByPath(disk.Source.File); v != nil {
+	seenPath := map[string]bool{}
+	for _, disk := range disks {
+		if v := d.volumeByPath(disk.Source.File); v != nil && !seenPath[v.Path] {
+			seenPath[v.Path] = true
 			s.VolumeIDs = append(s.VolumeIDs, v.ID)
 		}
 	}
@@ -274,7 +282,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	if d.cfg.ConsoleDir != "" {
 		spec.console = filepath.Join(d.cfg.ConsoleDir, id+".log")
 	}
-	if h.typ == "Test" {
+	if h.isTest() {
 		spec.rootFormat = "raw"
 	}
 	xml, err := spec.xml()
@@ -322,7 +330,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 
 // domainType is the <domain type> on h.
 func (d *Driver) domainType(h *host) string {
-	if h.typ == "Test" {
+	if h.isTest() {
 		return "test"
 	}
 	if d.cfg.DomainType != "" {

@@ -116,20 +116,27 @@ func (d *Driver) disksOn(h *host, op string) (map[string][]diskUse, error) {
 		if err != nil {
 			continue
 		}
-		desc, err := dom.GetXMLDesc(0)
-		_ = dom.Free()
-		if err != nil {
-			continue
-		}
-		x, err := parseDomain(desc)
-		if err != nil {
-			continue
-		}
-		for _, disk := range x.Disks {
-			if disk.Source.File != "" {
-				out[disk.Source.File] = append(out[disk.Source.File], diskUse{serverID: id, dev: disk.Target.Dev})
+		// The live definition and the persistent one: a disk being hot-
+		// unplugged is in use until the guest lets it go, and one attached
+		// to the definition only (no hot-plug) is in use from then on.
+		seen := map[string]bool{}
+		for _, flags := range []lv.DomainXMLFlags{0, lv.DOMAIN_XML_INACTIVE} {
+			desc, err := dom.GetXMLDesc(flags)
+			if err != nil {
+				continue
+			}
+			x, err := parseDomain(desc)
+			if err != nil {
+				continue
+			}
+			for _, disk := range x.Disks {
+				if disk.Source.File != "" && !seen[disk.Source.File] {
+					seen[disk.Source.File] = true
+					out[disk.Source.File] = append(out[disk.Source.File], diskUse{serverID: id, dev: disk.Target.Dev})
+				}
 			}
 		}
+		_ = dom.Free()
 	}
 	return out, nil
 }
@@ -389,8 +396,16 @@ func (d *Driver) AttachVolume(ctx context.Context, id string, req core.VolumeAtt
 	if active, _ := dom.IsActive(); active {
 		flags |= lv.DOMAIN_DEVICE_MODIFY_LIVE
 	}
-	if err := dom.AttachDeviceFlags(diskXMLFor(d.domainType(h), r.Path, "raw", dev, serial(id)), flags); err != nil {
-		return core.Volume{}, lverr(op, err)
+	disk := diskXMLFor(d.domainType(h), r.Path, "raw", dev, serial(id))
+	if err := dom.AttachDeviceFlags(disk, flags); err != nil {
+		if !isCode(err, lv.ERR_NO_SUPPORT) {
+			return core.Volume{}, lverr(op, err)
+		}
+		// No hot-plug on this hypervisor: the disk goes into the persistent
+		// definition and appears at the next boot.
+		if err := d.editDefinition(h, op, dom, func(x string) (string, bool) { return insertDisk(x, disk) }); err != nil {
+			return core.Volume{}, err
+		}
 	}
 	d.mu.Lock()
 	if r.AttachedAt == nil {
@@ -456,7 +471,12 @@ func (d *Driver) DetachVolume(ctx context.Context, id, serverID string) (core.Vo
 		flags |= lv.DOMAIN_DEVICE_MODIFY_LIVE
 	}
 	if err := dom.DetachDeviceFlags(diskXMLFor(d.domainType(h), r.Path, "raw", dev, serial(id)), flags); err != nil {
-		return core.Volume{}, lverr(op, err)
+		if !isCode(err, lv.ERR_NO_SUPPORT) {
+			return core.Volume{}, lverr(op, err)
+		}
+		if err := d.editDefinition(h, op, dom, func(x string) (string, bool) { return removeDisk(x, r.Path) }); err != nil {
+			return core.Volume{}, err
+		}
 	}
 	d.wg.Add(1)
 	go d.awaitDetach(h, id, serverID)
@@ -547,4 +567,55 @@ func (d *Driver) ExtendVolume(ctx context.Context, id string, newSizeGB int64) (
 	v.SizeGB = newSizeGB
 	d.emit(core.TypeVolume, id, r.Meta, string(core.VolumeExtending), string(from), volumeAttrs(&v))
 	return v, d.save()
+}
+
+// editDefinition rewrites dom's persistent definition with edit: the way
+// to change the disks of a domain on a hypervisor without hot-plug.
+func (d *Driver) editDefinition(h *host, op string, dom *lv.Domain, edit func(string) (string, bool)) error {
+	c, err := h.connection(op)
+	if err != nil {
+		return err
+	}
+	x, err := dom.GetXMLDesc(lv.DOMAIN_XML_INACTIVE | lv.DOMAIN_XML_SECURE)
+	if err != nil {
+		return lverr(op, err)
+	}
+	nx, ok := edit(x)
+	if !ok {
+		return conflict(op, "the domain's definition has no such disk")
+	}
+	nd, err := c.DomainDefineXML(nx)
+	if err != nil {
+		return lverr(op, err)
+	}
+	return lverr(op, nd.Free())
+}
+
+// insertDisk adds a disk device to a domain definition.
+func insertDisk(x, disk string) (string, bool) {
+	i := strings.LastIndex(x, "</devices>")
+	if i < 0 {
+		return x, false
+	}
+	return x[:i] + disk + "\n" + x[i:], true
+}
+
+// removeDisk drops the disk device whose source is path.
+func removeDisk(x, path string) (string, bool) {
+	for from := 0; ; {
+		i := strings.Index(x[from:], "<disk ")
+		if i < 0 {
+			return x, false
+		}
+		i += from
+		j := strings.Index(x[i:], "</disk>")
+		if j < 0 {
+			return x, false
+		}
+		j += i + len("</disk>")
+		if strings.Contains(x[i:j], "file='"+esc(path)+"'") || strings.Contains(x[i:j], `file="`+esc(path)+`"`) {
+			return x[:i] + x[j:], true
+		}
+		from = j
+	}
 }
