@@ -125,7 +125,7 @@ func (d *Driver) serverObservation(ctx context.Context, s novaServer, projectID 
 // serverNet is what Neutron knows of servers' interfaces: their ports
 // and the floating IPs reaching those ports.
 type serverNet struct {
-	ports map[string][]ports.Port            // device (server) id → ports
+	ports map[string][]ports.Port             // device (server) id → ports
 	fips  map[string][]floatingips.FloatingIP // port id → floating IPs
 }
 
