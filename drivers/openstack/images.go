@@ -102,6 +102,7 @@ func (d *Driver) coreImage(ctx context.Context, im *images.Image, projectID stri
 			out.ImageTags = append(out.ImageTags, t)
 		}
 	}
+	slices.Sort(out.ImageTags) // Glance keeps a set, in no order
 	for k := range rest {
 		switch {
 		case k == propImageType || k == propInstanceUUID || k == propDescription || k == propArchitecture,
