@@ -56,7 +56,7 @@ type host struct {
 	conn          *lv.Connect
 	typ           string // the connection's hypervisor type: "TEST", "QEMU" …
 	callbackID    int
-	lost          chan struct{} // closed when the connection is lost
+	markLost      func() // what libvirt's close callback calls: reconnect
 }
 
 // hostCaps is what the hypervisors of the configured hosts can do.
@@ -187,7 +187,8 @@ func (d *Driver) connect(h *host) error {
 	}
 	lost := make(chan struct{})
 	var once sync.Once
-	if err := conn.RegisterCloseCallback(func(*lv.Connect, lv.ConnectCloseReason) { once.Do(func() { close(lost) }) }); err != nil {
+	markLost := func() { once.Do(func() { close(lost) }) }
+	if err := conn.RegisterCloseCallback(func(*lv.Connect, lv.ConnectCloseReason) { markLost() }); err != nil {
 		slog.Warn("libvirt: no close callback", "host", h.name, "err", err)
 	}
 	id, err := conn.DomainEventLifecycleRegister(nil, func(_ *lv.Connect, dom *lv.Domain, ev *lv.DomainEventLifecycle) {
@@ -201,7 +202,7 @@ func (d *Driver) connect(h *host) error {
 		return fmt.Errorf("libvirt host %s: domain events: %w", h.name, lverr("connect", err))
 	}
 	h.mu.Lock()
-	h.conn, h.typ, h.callbackID, h.lost = conn, typ, id, lost
+	h.conn, h.typ, h.callbackID, h.markLost = conn, typ, id, markLost
 	h.mu.Unlock()
 	d.wg.Add(1)
 	go d.watchConnection(h, lost)

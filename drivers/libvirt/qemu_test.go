@@ -254,7 +254,9 @@ func TestQEMUGuestLifecycle(t *testing.T) {
 	if !strings.Contains(live(), "gisiaas-vol-"+v.ID) {
 		t.Fatalf("the running domain has no disk of volume %s", v.ID)
 	}
-	waitEvent(t, d, "volume in-use", func(e core.Event) bool { return e.ResourceID == v.ID && e.ToState == string(core.VolumeInUse) && e.Attributes.ServerID == s.ID })
+	waitEvent(t, d, "volume in-use", func(e core.Event) bool {
+		return e.ResourceID == v.ID && e.ToState == string(core.VolumeInUse) && e.Attributes.ServerID == s.ID
+	})
 	until(t, "the guest to see the disk (virtio_blk on the console)", time.Minute, func() (bool, error) {
 		b, _ := os.ReadFile(console)
 		return bytes.Contains(b, []byte("vdb")), nil
