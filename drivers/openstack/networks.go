@@ -218,6 +218,15 @@ func (d *Driver) neutronNetwork(ctx context.Context, id string) (neutronNetwork,
 	return n, err
 }
 
+// getSubnet reads one subnet; the error is gophercloud's.
+func (d *Driver) getSubnet(ctx context.Context, id string) (neutronSubnet, error) {
+	var body struct {
+		Subnet neutronSubnet `json:"subnet"`
+	}
+	err := subnets.Get(ctx, d.admin.network, id).ExtractInto(&body)
+	return body.Subnet, err
+}
+
 // externalNetworkRef checks that id, named in a request's field, is an
 // external network: InvalidArgument when it does not exist or is not
 // external, as a reference in a body is.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -234,13 +233,10 @@ func (d *Driver) AddRouterInterface(ctx context.Context, id, subnetID string) (c
 	if err != nil {
 		return core.Router{}, err
 	}
-	var body struct {
-		Subnet neutronSubnet `json:"subnet"`
-	}
-	if err := subnets.Get(ctx, d.admin.network, subnetID).ExtractInto(&body); err != nil {
+	sub, err := d.getSubnet(ctx, subnetID)
+	if err != nil {
 		return core.Router{}, netRefError(op, "subnet_id", "subnet", subnetID, err)
 	}
-	sub := body.Subnet
 	net, err := d.neutronNetwork(ctx, sub.NetworkID)
 	if err != nil {
 		return core.Router{}, classify(op, err)
