@@ -9,11 +9,12 @@ var (
 		"declared unsupported until an operator-managed mapping (nftables DNAT) exists"
 	reasonNoPublicIPs = "a KVM host has no pool of public addresses to bind; declared unsupported"
 	reasonNoLB        = "libvirt has no load balancer; declared unsupported"
-	reasonNoSG        = "security groups would map to nwfilter; not implemented in this version (and libvirt's test driver has no nwfilter)"
+	reasonNoSG        = "security groups would map to nwfilter (a filter per group, a filterref per interface); not implemented in this version, and libvirt's test driver has no nwfilter to prove it on"
 	reasonNoSnapshots = "volume snapshots and backups are not implemented (qcow2 external snapshots would fit); declared unsupported"
 	reasonNoRouters   = "libvirt networks route by themselves (forward mode nat/route); there is no router object to manage"
-	reasonTestDriver  = "libvirt's test driver (test:///default) cannot: virStorageVolUpload, virStorageVolResize and virDomainMigrate are unsupported there; declared on QEMU hosts"
-	reasonOneHost     = "live migration needs a second host in the datacenter; declared when a datacenter has two"
+	reasonUpload      = "libvirt's test driver (test:///default) has no virStorageVolUpload; declared on QEMU hosts, where the TCG test proves it"
+	reasonExtend      = "libvirt's test driver (test:///default) has no virStorageVolResize; declared on QEMU hosts, where the TCG test proves it"
+	reasonMigrate     = "declared when a datacenter has two hosts whose hypervisor migrates; libvirt's test driver has no virDomainMigrate, and CI has one host"
 )
 
 // UnsupportedReasons says why each clause not in declared is not: what
@@ -38,10 +39,12 @@ func UnsupportedReasons(declared []core.Clause) map[core.Clause]string {
 			out[c.ID] = reasonNoSnapshots
 		case core.ClauseRouters:
 			out[c.ID] = reasonNoRouters
-		case core.ClauseImageUpload, core.ClauseVolumeExtend:
-			out[c.ID] = reasonTestDriver
+		case core.ClauseImageUpload:
+			out[c.ID] = reasonUpload
+		case core.ClauseVolumeExtend:
+			out[c.ID] = reasonExtend
 		case core.ClauseServerLiveMigrate:
-			out[c.ID] = reasonOneHost + "; " + reasonTestDriver
+			out[c.ID] = reasonMigrate
 		default:
 			out[c.ID] = "not declared by this connection"
 		}
