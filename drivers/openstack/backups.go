@@ -238,6 +238,11 @@ func (d *Driver) DeleteBackup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if b.HasDependentBackups {
+		if b, err = d.settleDependents(ctx, op, b); err != nil {
+			return err
+		}
+	}
 	if err := backupDeletable(op, b); err != nil {
 		return err
 	}
@@ -259,6 +264,55 @@ func (d *Driver) DeleteBackup(ctx context.Context, id string) error {
 		d.seeBackup(ctx, b)
 	}
 	return nil
+}
+
+// dependentsSettle bounds the wait for Cinder's count of a backup's
+// dependents to catch up with a dependent's deletion.
+const dependentsSettle = 15 * time.Second
+
+// settleDependents is b once Cinder's count of its dependents is right.
+// cinder-backup removes a deleted incremental backup before it decrements
+// its parent's count, so for a moment the parent still says it has
+// dependents that no list shows: when none of b's volume's backups builds
+// on b any more, this waits for the count to catch up. A dependent that
+// still exists is a Conflict.
+func (d *Driver) settleDependents(ctx context.Context, op string, b *backups.Backup) (*backups.Backup, error) {
+	bs, err := d.listBackups(ctx, b.ProjectID, b.VolumeID)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	for i := range bs {
+		o := &bs[i]
+		if o.ID == b.ID || !o.IsIncremental {
+			continue
+		}
+		parent := ""
+		if o.Metadata != nil {
+			parent = (*o.Metadata)[metaParent]
+		}
+		// A backup gisiaas did not make names no parent: any later
+		// incremental one may build on b.
+		if parent == b.ID || (parent == "" && o.CreatedAt.After(b.CreatedAt)) {
+			return nil, core.Errorf(core.Conflict, "%s: backup %s is the parent of incremental backup %s; delete it first", op, b.ID, o.ID)
+		}
+	}
+	deadline := time.NewTimer(dependentsSettle)
+	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for b.HasDependentBackups {
+		select {
+		case <-ctx.Done():
+			return nil, classify(op, ctx.Err())
+		case <-deadline.C:
+			return b, nil // backupDeletable says Conflict
+		case <-tick.C:
+		}
+		if b, err = d.cinderBackup(ctx, op, b.ID); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func backupDeletable(op string, b *backups.Backup) error {
