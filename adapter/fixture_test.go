@@ -24,7 +24,7 @@ import (
 // of project A), bob (member of project B, another department) and the
 // cloud admin (project admin).
 type apiFixture struct {
-	t          *testing.T
+	t          testing.TB
 	url        string
 	ids        *identity.Service
 	reg        *registry.Registry
@@ -42,7 +42,7 @@ type apiFixture struct {
 
 type fixtureOption func(*Config)
 
-func newAPIFixture(t *testing.T, db *store.DB, opts ...fixtureOption) *apiFixture {
+func newAPIFixture(t testing.TB, db *store.DB, opts ...fixtureOption) *apiFixture {
 	t.Helper()
 	ctx := context.Background()
 	ids := testIdentity(t, db)
@@ -166,7 +166,7 @@ func (f *apiFixture) must(want int, method, path, token string, body any, header
 }
 
 // checkErrorBody requires the A.0.3 shape with the status as its code.
-func checkErrorBody(t *testing.T, what string, status int, body map[string]any) {
+func checkErrorBody(t testing.TB, what string, status int, body map[string]any) {
 	t.Helper()
 	e, _ := body["error"].(map[string]any)
 	if e == nil || e["code"] != float64(status) || e["title"] == "" || e["message"] == "" {

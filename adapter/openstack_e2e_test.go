@@ -25,7 +25,7 @@ import (
 // OS_CLIENT_CONFIG_FILE, and OS_NOTIFICATIONS_URL when set). Without one it
 // skips, except under CI, where it fails: CI never passes by skipping
 // OpenStack.
-func openStackPlugin(t *testing.T) *plugins.Process {
+func openStackPlugin(t testing.TB) *plugins.Process {
 	t.Helper()
 	if os.Getenv("OS_CLOUD") == "" {
 		if os.Getenv("CI") != "" {
