@@ -41,7 +41,10 @@ proto:
 	bash scripts/gen-proto.sh
 
 ## run: serve the API on 127.0.0.1:8080 from the embedded default (SQLite in ./var, two simulated datacenters).
-run: build
+## It builds only the server and the simulator's plugin: the libvirt driver's cgo binding needs
+## libvirt-dev, which the embedded default does not use.
+run:
+	$(GO) build -o $(BIN)/ ./cmd/gisiaas ./cmd/gisiaas-driver-sim
 	$(BIN)/gisiaas serve
 
 clean:
