@@ -2,10 +2,16 @@ package libvirt
 
 import (
 	"context"
+	"encoding/xml"
+	"path/filepath"
+	"strings"
+	"time"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	lv "libvirt.org/go/libvirt"
 	"sort"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -130,14 +136,34 @@ func (d *Driver) CreateImage(ctx context.Context, req core.ImageCreate) (core.Im
 			}
 			return core.Image{}, err
 		}
-		s, m, _, err := d.readServer(h, op, req.ServerID, dom)
-		_ = dom.Free()
+		s, m, x, err := d.readServer(h, op, req.ServerID, dom)
 		if err != nil {
+			_ = dom.Free()
 			return core.Image{}, err
 		}
 		if req.ProjectID != "" && s.ProjectID != req.ProjectID {
+			_ = dom.Free()
 			return core.Image{}, invalidArg(op, "server_id: server %s not found", req.ServerID)
 		}
+		if active, _ := dom.IsActive(); active && !h.isTest() {
+			// QEMU locks a running guest's disk: a push-mode backup job
+			// copies it consistently while the guest runs.
+			err := d.snapshotRunning(h, op, dom, x, r)
+			_ = dom.Free()
+			if err != nil {
+				return core.Image{}, err
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			d.st.Images[r.ID] = r
+			if req.ClientToken != "" {
+				d.st.Tokens[tokenKey(core.TypeImage, req.CreateMeta)] = r.ID
+			}
+			d.emit(core.TypeImage, r.ID, r.Meta, "", string(core.ImageQueued), imageAttrs(&r.Image))
+			d.emit(core.TypeImage, r.ID, r.Meta, string(core.ImageQueued), string(core.ImageSaving), imageAttrs(&r.Image))
+			return imageView(r), d.save()
+		}
+		_ = dom.Free()
 		root, err := d.lookupVolume(h, op, m.RootVolume)
 		if err != nil {
 			return core.Image{}, err
@@ -436,4 +462,121 @@ func (d *Driver) DeleteImage(ctx context.Context, id string) error {
 	}
 	d.emit(core.TypeImage, id, cp.Meta, string(cp.Status), string(core.ImageDeleted), imageAttrs(&cp.Image))
 	return d.save()
+}
+
+// snapshotRunning starts a push-mode backup of a running server's root
+// disk into a new file of the pool (virDomainBackupBegin); the image is
+// saving until the job ends, then active (or killed).
+func (d *Driver) snapshotRunning(h *host, op string, dom *lv.Domain, x domainXML, r *imageRecord) error {
+	dir, err := d.poolPath(h, op)
+	if err != nil {
+		return err
+	}
+	name := "gisiaas-img-" + r.ID
+	target := filepath.Join(dir, name)
+	var b strings.Builder
+	b.WriteString("<domainbackup mode='push'><disks>")
+	for _, disk := range x.Disks {
+		if disk.Target.Dev == "vda" {
+			fmt.Fprintf(&b, "<disk name='vda' type='file'><target file='%s'/><driver type='qcow2'/></disk>", esc(target))
+		} else if disk.Target.Dev != "" {
+			fmt.Fprintf(&b, "<disk name='%s' backup='no'/>", esc(disk.Target.Dev))
+		}
+	}
+	b.WriteString("</disks></domainbackup>")
+	if err := dom.BackupBegin(b.String(), "", 0); err != nil {
+		return lverr(op, fmt.Errorf("copying the running server's disk: %w", err))
+	}
+	r.Host, r.Volume, r.DiskFormat, r.ContainerFormat = h.name, name, "qcow2", "bare"
+	r.Status, r.NativeStatus, r.FileLocation = core.ImageSaving, "backup job", d.cfg.Pool+"/"+name
+	d.wg.Add(1)
+	go d.awaitBackup(h, r.SourceServerID, r.ID, name)
+	return nil
+}
+
+// poolPath is the directory of a directory-backed pool.
+func (d *Driver) poolPath(h *host, op string) (string, error) {
+	p, err := d.pool(h, op)
+	if err != nil {
+		return "", err
+	}
+	defer p.Free()
+	desc, err := p.GetXMLDesc(0)
+	if err != nil {
+		return "", lverr(op, err)
+	}
+	var px struct {
+		Type string `xml:"type,attr"`
+		Path string `xml:"target>path"`
+	}
+	if err := xml.Unmarshal([]byte(desc), &px); err != nil || px.Path == "" {
+		return "", conflict(op, "pool %s has no directory to copy a running server's disk into", d.cfg.Pool)
+	}
+	return px.Path, nil
+}
+
+// awaitBackup waits for the backup job of server id to end and settles
+// image imageID: active with its size, or killed.
+func (d *Driver) awaitBackup(h *host, serverID, imageID, name string) {
+	defer d.wg.Done()
+	ok := false
+	for {
+		dom, err := d.domain(h, "CreateImage", serverID)
+		if err != nil {
+			break
+		}
+		info, err := dom.GetJobInfo()
+		if err == nil && info.Type == lv.DOMAIN_JOB_NONE {
+			st, serr := dom.GetJobStats(lv.DOMAIN_JOB_STATS_COMPLETED)
+			ok = serr == nil && st.Type == lv.DOMAIN_JOB_COMPLETED
+			_ = dom.Free()
+			break
+		}
+		_ = dom.Free()
+		if err != nil {
+			break
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-d.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	var size int64
+	if ok {
+		if p, err := d.pool(h, "CreateImage"); err == nil {
+			_ = p.Refresh(0)
+			_ = p.Free()
+		}
+		if vol, err := d.lookupVolume(h, "CreateImage", name); err == nil {
+			if vi, err := vol.GetInfo(); err == nil {
+				size = int64(vi.Allocation)
+				if size <= 0 {
+					size = int64(vi.Capacity)
+				}
+			}
+			_ = vol.Free()
+		} else {
+			ok = false
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, found := d.st.Images[imageID]
+	if !found {
+		return
+	}
+	to := core.ImageKilled
+	if ok {
+		to = core.ImageActive
+		r.SizeBytes, r.NativeStatus = size, "volume"
+	} else {
+		d.deleteVolumeByName(h, name)
+		r.NativeStatus = "backup job failed"
+	}
+	r.Status, r.UpdatedAt = to, now()
+	d.emit(core.TypeImage, imageID, r.Meta, string(core.ImageSaving), string(to), imageAttrs(&r.Image))
+	_ = d.save()
 }

@@ -174,7 +174,8 @@ func until(t *testing.T, what string, timeout time.Duration, cond func() (bool, 
 // TestQEMUGuestLifecycle boots a real TCG guest under qemu:///system from
 // an image uploaded through the driver, and walks it through create, a
 // volume hot-plugged and unplugged, stop (the initramfs ignores ACPI: the
-// forced power-off after the timeout), image from its disk, extend, delete,
+// forced power-off after the timeout), images from its disk running and
+// stopped, extend, delete,
 // each seen as an event through Watch.
 func TestQEMUGuestLifecycle(t *testing.T) {
 	c := needQEMU(t)
@@ -282,6 +283,17 @@ func TestQEMUGuestLifecycle(t *testing.T) {
 	if err != nil || vi.Capacity != 2<<30 {
 		t.Fatalf("the extended volume's capacity: %d (%v), want 2 GiB", vi.Capacity, err)
 	}
+
+	// An image of the running guest's disk: QEMU locks it, so a backup job
+	// copies it while the guest runs; the image is saving, then active.
+	live1, err := d.CreateImage(ctx, core.ImageCreate{CreateMeta: m, Name: "tcg-live", ServerID: s.ID})
+	if err != nil {
+		t.Fatalf("CreateImage from the running server: %v", err)
+	}
+	t.Cleanup(func() { _ = d.DeleteImage(context.Background(), live1.ID) })
+	waitEvent(t, d, "the running server's image active", func(e core.Event) bool {
+		return e.ResourceID == live1.ID && e.FromState == string(core.ImageSaving) && e.ToState == string(core.ImageActive) && e.Attributes.ImageSizeBytes > 0
+	})
 
 	// Stop: ACPI first; the initramfs does not act on it, so the driver
 	// powers the guest off after the stop timeout.
