@@ -122,6 +122,14 @@ func (d *Driver) serverObservation(ctx context.Context, s novaServer, projectID 
 		DatacenterID: d.dcOf(ctx, dc, s.AZ), State: string(s.state()), Attrs: d.serverAttrs(ctx, s), Time: s.Updated}
 }
 
+// observable says whether s's state is an event. A revert runs from
+// VERIFY_RESIZE back to ACTIVE through Nova's REVERT_RESIZE, which a caller
+// sees as RESIZE (states.go); the event stream leaves the server in
+// VERIFY_RESIZE until the revert ends, so that a revert, like a confirm,
+// is one event VERIFY_RESIZE → ACTIVE at the settled flavor (what billing
+// rates from, and what conformance's resize check expects).
+func observable(s novaServer) bool { return s.Status != "REVERT_RESIZE" }
+
 // serverNet is what Neutron knows of servers' interfaces: their ports
 // and the floating IPs reaching those ports.
 type serverNet struct {
@@ -213,7 +221,9 @@ func (d *Driver) coreServer(ctx context.Context, s novaServer, projectID string,
 			}
 		}
 	}
-	d.observe(ctx, d.serverObservation(ctx, s, projectID))
+	if observable(s) {
+		d.observe(ctx, d.serverObservation(ctx, s, projectID))
+	}
 	return out
 }
 
@@ -638,7 +648,9 @@ func (d *Driver) pollServers(ctx context.Context, since time.Time) ([]observatio
 	}
 	obs := make([]observation, 0, len(ss))
 	for _, s := range ss {
-		obs = append(obs, d.serverObservation(ctx, s, ""))
+		if observable(s) {
+			obs = append(obs, d.serverObservation(ctx, s, ""))
+		}
 	}
 	return obs, false, nil
 }

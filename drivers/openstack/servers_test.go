@@ -343,6 +343,10 @@ func TestServerLifecycle(t *testing.T) {
 	if r.FlavorID != b.flavor.ID || r.PreviousFlavorID != "" {
 		t.Errorf("after revert: flavor %q, previous %q", r.FlavorID, r.PreviousFlavorID)
 	}
+	ev.wait(t, ctx, "server VERIFY_RESIZE to ACTIVE at the old flavor", func(e core.Event) bool {
+		return e.ResourceID == s.ID && e.FromState == string(core.ServerVerifyResize) && e.ToState == string(core.ServerActive) &&
+			e.Attributes.FlavorID == b.flavor.ID
+	})
 	if err := d.ResizeServer(ctx, s.ID, b.small); err != nil {
 		t.Fatal(err)
 	}
