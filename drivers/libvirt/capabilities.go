@@ -9,7 +9,7 @@ var (
 		"declared unsupported until an operator-managed mapping (nftables DNAT) exists"
 	reasonNoPublicIPs = "a KVM host has no pool of public addresses to bind; declared unsupported"
 	reasonNoLB        = "libvirt has no load balancer; declared unsupported"
-	reasonNoSG        = "security groups would map to nwfilter (a filter per group, a filterref per interface); not implemented in this version, and libvirt's test driver has no nwfilter to prove it on"
+	reasonNoSG        = "security groups are nwfilters, and libvirt's test driver (test:///default) has no nwfilter; declared on hosts that have it (QEMU), where the TCG test proves it"
 	reasonNoSnapshots = "volume snapshots and backups are not implemented (qcow2 external snapshots would fit); declared unsupported"
 	reasonNoRouters   = "libvirt networks route by themselves (forward mode nat/route); there is no router object to manage"
 	reasonUpload      = "libvirt's test driver (test:///default) has no virStorageVolUpload; declared on QEMU hosts, where the TCG test proves it"

@@ -152,6 +152,7 @@ type domainSpec struct {
 	netNames         map[string]string // network id → libvirt network name
 	boot             *BootConfig
 	console          string
+	filter           string // the server's nwfilter, when it has security groups
 }
 
 // xml renders the domain definition.
@@ -198,8 +199,12 @@ func (s domainSpec) xml() (string, error) {
 			esc(s.rootFormat), esc(s.rootPath))
 	}
 	for _, n := range s.networks {
-		fmt.Fprintf(&b, "    <interface type='network'><source network='%s'/><mac address='%s'/><model type='virtio'/></interface>\n",
-			esc(s.netNames[n.NetworkID]), esc(n.MAC))
+		filter := ""
+		if s.filter != "" {
+			filter = fmt.Sprintf("<filterref filter='%s'/>", esc(s.filter))
+		}
+		fmt.Fprintf(&b, "    <interface type='network'><source network='%s'/><mac address='%s'/><model type='virtio'/>%s</interface>\n",
+			esc(s.netNames[n.NetworkID]), esc(n.MAC), filter)
 	}
 	if s.typ != "test" {
 		if s.console != "" {

@@ -30,9 +30,11 @@ type Driver struct {
 	obsMu sync.Mutex // one observation at a time, so transitions are reported in order
 	// createMu makes a create's token lookup, quota check and definition one step.
 	createMu sync.Mutex
-	st       *state
-	hosts    map[string]*host // by host name
-	order    []*host          // in configuration order
+	// sgMu serializes changes of security groups and their filters.
+	sgMu  sync.Mutex
+	st    *state
+	hosts map[string]*host // by host name
+	order []*host          // in configuration order
 
 	changed chan struct{} // closed and replaced on every event
 	closed  bool
@@ -64,6 +66,8 @@ type hostCaps struct {
 	// hotplug: attach and detach volumes; hot-plugged where the hypervisor
 	// can, else into the persistent definition (the test driver).
 	hotplug, upload, resizeVolume, migrate bool
+	// nwfilter: security groups (the test driver has no nwfilter).
+	nwfilter bool
 }
 
 var eventLoopOnce sync.Once
@@ -133,14 +137,21 @@ func New(cfg Config) (*Driver, error) {
 			d.order = append(d.order, h)
 		}
 	}
-	d.caps = hostCaps{hotplug: true, upload: true, resizeVolume: true, migrate: true}
+	d.caps = hostCaps{hotplug: true, upload: true, resizeVolume: true, migrate: true, nwfilter: true}
 	for _, h := range d.order {
 		if err := d.connect(h); err != nil {
 			d.closeHosts()
 			return nil, err
 		}
+		if fs, err := h.conn.ListAllNWFilters(0); err != nil {
+			d.caps.nwfilter = false
+		} else {
+			for i := range fs {
+				_ = fs[i].Free()
+			}
+		}
 		if h.isTest() { // the test driver: no upload, volume resize, nor migration
-			d.caps = hostCaps{hotplug: true}
+			d.caps.upload, d.caps.resizeVolume, d.caps.migrate = false, false, false
 		}
 	}
 	if !d.hasSecondHost() {
@@ -281,6 +292,10 @@ func (d *Driver) capabilities() []core.Clause {
 	}
 	if d.caps.resizeVolume {
 		cs = append(cs, core.ClauseVolumeExtend)
+	}
+	if d.caps.nwfilter {
+		cs = append(cs, core.ClauseSecGroupCreate, core.ClauseSecGroupDelete, core.ClauseSecGroupShow,
+			core.ClauseSecGroupRuleCreate, core.ClauseSecGroupRuleDelete)
 	}
 	return cs
 }

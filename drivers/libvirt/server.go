@@ -221,8 +221,8 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	if len(req.BlockDevices) > 0 {
 		return core.Server{}, invalidArg(op, "block_devices: the libvirt driver boots from an image only")
 	}
-	for i, id := range req.SecurityGroupIDs {
-		return core.Server{}, invalidArg(op, "security_group_ids[%d]: security group %s not found", i, id)
+	if err := d.serverGroups(op, dc, project, req.SecurityGroupIDs); err != nil {
+		return core.Server{}, err
 	}
 	for i, a := range req.Networks {
 		if a.PortID != "" {
@@ -271,7 +271,8 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	t := now()
 	meta := serverMeta{Name: req.Name, Description: req.Description, FlavorID: flavor.ID, ImageID: im.ID, ProjectID: project,
 		DatacenterID: dc, ClientToken: req.ClientToken, Tags: cloneMap(req.Tags), Metadata: cloneMap(req.Metadata),
-		Addresses: ports, RootVolume: "gisiaas-disk-" + id, CreatedAt: t, UpdatedAt: t}
+		SecurityGroupIDs: append([]string(nil), req.SecurityGroupIDs...),
+		Addresses:        ports, RootVolume: "gisiaas-disk-" + id, CreatedAt: t, UpdatedAt: t}
 	rootPath, err := d.createRootDisk(h, op, meta.RootVolume, imgPath, imgFormat, max(flavor.DiskGB<<30, imgBytes))
 	if err != nil {
 		return core.Server{}, err
@@ -282,17 +283,30 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	if d.cfg.ConsoleDir != "" {
 		spec.console = filepath.Join(d.cfg.ConsoleDir, id+".log")
 	}
+	if len(req.SecurityGroupIDs) > 0 {
+		if err := d.defineServerFilter(op, dc, id, req.SecurityGroupIDs); err != nil {
+			d.deleteVolumeByName(h, meta.RootVolume)
+			return core.Server{}, err
+		}
+		spec.filter = srvFilter(id)
+	}
+	undo := func() {
+		d.deleteVolumeByName(h, meta.RootVolume)
+		if spec.filter != "" {
+			d.dropServerFilter(op, dc, id)
+		}
+	}
 	if h.isTest() {
 		spec.rootFormat = "raw"
 	}
 	xml, err := spec.xml()
 	if err != nil {
-		d.deleteVolumeByName(h, meta.RootVolume)
+		undo()
 		return core.Server{}, core.Wrap(core.Internal, op, err)
 	}
 	c, err := h.connection(op)
 	if err != nil {
-		d.deleteVolumeByName(h, meta.RootVolume)
+		undo()
 		return core.Server{}, err
 	}
 	d.mu.Lock()
@@ -303,7 +317,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		d.mu.Lock()
 		delete(d.transient, id)
 		d.mu.Unlock()
-		d.deleteVolumeByName(h, meta.RootVolume)
+		undo()
 		return core.Server{}, lverr(op, err)
 	}
 	defer dom.Free()
@@ -312,7 +326,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	if err := dom.Create(); err != nil {
 		// Never leave half a server: the domain and its disk go.
 		_ = dom.Undefine()
-		d.deleteVolumeByName(h, meta.RootVolume)
+		undo()
 		d.removeDHCPHosts(h, ports, names)
 		d.mu.Lock()
 		delete(d.transient, id)
@@ -324,6 +338,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	delete(d.transient, id)
 	d.mu.Unlock()
 	d.observe(h, id) // BUILD → ACTIVE
+	d.refreshRemoteGroups(op, dc, req.SecurityGroupIDs)
 	s, _, _, err := d.readServer(h, op, id, dom)
 	return s, err
 }
@@ -641,6 +656,10 @@ func (d *Driver) DeleteServer(ctx context.Context, id string) error {
 	}
 	d.deleteVolumeByName(h, m.RootVolume)
 	d.removeDHCPHosts(h, m.Addresses, nil)
+	if len(m.SecurityGroupIDs) > 0 {
+		d.dropServerFilter(op, m.DatacenterID, id)
+		d.refreshRemoteGroups(op, m.DatacenterID, m.SecurityGroupIDs)
+	}
 	d.observe(h, id) // → DELETED
 	d.mu.Lock()
 	for _, disk := range x.Disks {

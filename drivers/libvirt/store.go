@@ -17,6 +17,8 @@ type state struct {
 	Flavors map[string]core.Flavor  `json:"flavors"`
 	Images  map[string]*imageRecord `json:"images"`
 	Volumes map[string]*volRecord   `json:"volumes"`
+	// SecurityGroups are the groups; their filters are nwfilters of the hosts.
+	SecurityGroups map[string]*core.SecurityGroup `json:"security_groups"`
 	// Tokens maps type/project/client token to the id it created.
 	Tokens map[string]string `json:"tokens"`
 	// Servers is the last state the event stream reported for each server,
@@ -55,7 +57,7 @@ type serverSeen struct {
 
 func newState() *state {
 	return &state{Flavors: map[string]core.Flavor{}, Images: map[string]*imageRecord{}, Volumes: map[string]*volRecord{},
-		Tokens: map[string]string{}, Servers: map[string]serverSeen{}}
+		SecurityGroups: map[string]*core.SecurityGroup{}, Tokens: map[string]string{}, Servers: map[string]serverSeen{}}
 }
 
 // loadState reads the store at path; a missing file is an empty store.
@@ -86,6 +88,9 @@ func loadState(path string) (*state, error) {
 	}
 	if st.Tokens == nil {
 		st.Tokens = fresh.Tokens
+	}
+	if st.SecurityGroups == nil {
+		st.SecurityGroups = fresh.SecurityGroups
 	}
 	if st.Servers == nil {
 		st.Servers = fresh.Servers
