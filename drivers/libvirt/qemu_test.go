@@ -264,8 +264,9 @@ func TestQEMUGuestLifecycle(t *testing.T) {
 		Protocol: "tcp", PortRangeMin: &port, PortRangeMax: &port, RemoteIPPrefix: "10.0.0.0/8"}); err != nil {
 		t.Fatalf("CreateSecurityGroupRule: %v", err)
 	}
-	if _, err := d.CreateSecurityGroupRule(ctx, core.SecurityGroupRuleCreate{GroupID: sg.ID, Direction: core.DirectionIngress,
-		Protocol: "icmp", RemoteGroupID: sg.ID}); err != nil {
+	icmp, err := d.CreateSecurityGroupRule(ctx, core.SecurityGroupRuleCreate{GroupID: sg.ID, Direction: core.DirectionIngress,
+		Protocol: "icmp", RemoteGroupID: sg.ID})
+	if err != nil {
 		t.Fatalf("CreateSecurityGroupRule with a remote group: %v", err)
 	}
 
@@ -304,6 +305,12 @@ func TestQEMUGuestLifecycle(t *testing.T) {
 		t.Errorf("no nwfilter binding of the server's filter gisiaas-srv-%s on its interface", s.ID)
 	}
 	wantKind(t, "delete a group in use", d.DeleteSecurityGroup(ctx, sg.ID), core.Conflict)
+	if err := d.DeleteSecurityGroupRule(ctx, icmp.ID); err != nil {
+		t.Fatalf("DeleteSecurityGroupRule: %v", err)
+	}
+	if x := filterXML("gisiaas-sg-" + sg.ID); strings.Contains(x, "<icmp") || !strings.Contains(x, "dstportstart='22'") {
+		t.Errorf("the group's nwfilter after the ICMP rule's delete:\n%s", x)
+	}
 	waitEvent(t, d, "server ACTIVE", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.FromState == string(core.ServerBuild) && e.ToState == string(core.ServerActive)
 	})

@@ -467,7 +467,11 @@ func ruleXML(r core.SecurityGroupRule, remote string) string {
 			attrs = append(attrs, fmt.Sprintf("code='%d'", *r.PortRangeMax))
 		}
 	}
-	return fmt.Sprintf("<rule action='accept' direction='%s' priority='500'><%s %s/></rule>", dir, el, strings.Join(attrs, " "))
+	a := ""
+	if len(attrs) > 0 {
+		a = " " + strings.Join(attrs, " ")
+	}
+	return fmt.Sprintf("<rule action='accept' direction='%s' priority='500'><%s%s/></rule>", dir, el, a)
 }
 
 // serverFilterXML references a server's groups and drops what they do not
