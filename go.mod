@@ -11,12 +11,12 @@ require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	gopkg.in/yaml.v3 v3.0.1
+	libvirt.org/go/libvirt v1.9000.0
 )
 
 require (
 	github.com/rabbitmq/amqp091-go v1.17.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
-	libvirt.org/go/libvirt v1.9000.0 // indirect
 )
 
 require (
