@@ -9,6 +9,7 @@ set -euo pipefail
 need=()
 [ -x /usr/sbin/libvirtd ] || need+=(libvirt-daemon-system)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v virsh >/dev/null || need+=(libvirt-clients)
 [ -f /usr/include/libvirt/libvirt.h ] || need+=(libvirt-dev)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)

@@ -351,6 +351,13 @@ func (d *Driver) upload(ctx context.Context, op, dc, id, format string, data io.
 		_ = p.Refresh(0)
 		_ = p.Free()
 	}
+	if format != "raw" {
+		// An image whose header names a backing file would make QEMU open
+		// that file of the host under every server booted from it.
+		if x, err := vol.GetXMLDesc(0); err == nil && strings.Contains(x, "<backingStore>") && strings.Contains(x, "<path>") {
+			return fail(invalidArg(op, "the %s image names a backing file; upload a self-contained image", format))
+		}
+	}
 	return n, hex.EncodeToString(hash.Sum(nil)), h, name, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -422,4 +423,40 @@ func TestQEMUGuestLifecycle(t *testing.T) {
 		t.Errorf("the group's nwfilter is still defined after DeleteSecurityGroup")
 	}
 	t.Logf("the TCG lifecycle took %s", time.Since(start).Round(time.Second))
+}
+
+// TestQEMUUploadRefusesABackingFile: an uploaded qcow2 whose header names a
+// file of the host as its backing file is refused, and leaves no volume.
+func TestQEMUUploadRefusesABackingFile(t *testing.T) {
+	c := needQEMU(t)
+	qemuFixture(t, c)
+	qcow := filepath.Join(qemuTestDir, "evil.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", qcow, "1M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img (package qemu-utils): %v\n%s", err, out)
+	}
+	d, err := New(Config{URI: qemuURI, Pool: qemuPool, Networks: []string{qemuNet}, DomainType: "qemu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := testCtx(t)
+	m := core.CreateMeta{ProjectID: "evil", DatacenterID: "default"}
+	im, err := d.CreateImage(ctx, core.ImageCreate{CreateMeta: m, Name: "evil"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.DeleteImage(context.Background(), im.ID) })
+	f, err := os.Open(qcow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = d.UploadImage(ctx, im.ID, core.ImageUpload{DiskFormat: "qcow2"}, f)
+	wantKind(t, "a qcow2 with a backing file", err, core.InvalidArgument)
+	if got, _ := d.GetImage(ctx, im.ID); got.Status != core.ImageQueued {
+		t.Fatalf("the refused image is %s, want queued", got.Status)
+	}
+	if _, err := c.LookupStorageVolByPath(filepath.Join(qemuTestDir, "pool", "gisiaas-img-"+im.ID)); err == nil {
+		t.Fatal("the refused upload left its volume")
+	}
 }
