@@ -503,7 +503,7 @@ head -c 1048576 /dev/zero >"$STATE/tiny.img"
   echo "image create --disk-format raw --container-format bare --public --file $STATE/tiny.img tiny"
   echo "network create --external --share --provider-network-type flat --provider-physical-network public public"
   echo "subnet create --network public --subnet-range 203.0.113.0/24 --no-dhcp --gateway 203.0.113.1 --allocation-pool start=203.0.113.10,end=203.0.113.250 public-subnet"
-  echo "network create private"
+  echo "network create --share private"  # a provider network every project boots on
   echo "subnet create --network private --subnet-range 10.0.0.0/24 --no-dhcp private-subnet"
   echo "router create router1"
   echo "router set --external-gateway public router1"
