@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/attachments"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
@@ -109,21 +110,37 @@ func cinderTime(t, fallback time.Time) time.Time {
 	return t.UTC()
 }
 
-// volumeAttachMode is an attachment's mode: Cinder keeps it in the
-// volume's admin metadata, which an admin's read shows as "attached_mode";
-// a read-only volume is attached read-only.
+// volumeAttachMode is the mode of a new attachment of a volume with
+// metadata md: Cinder attaches a read-only volume read-only.
 func volumeAttachMode(md map[string]string) string {
-	if m := md["attached_mode"]; m == "ro" || m == "rw" {
-		return m
-	}
 	if strings.EqualFold(md["readonly"], "true") {
 		return "ro"
 	}
 	return "rw"
 }
 
-// toVolume is the core view of a Cinder volume.
-func (d *Driver) toVolume(ctx context.Context, v *volumes.Volume) core.Volume {
+// attachModes maps Cinder attachment ids to their modes, for the volume
+// volumeID of OpenStack project osProject ("" for every one): the volume's
+// own view does not show them.
+func (d *Driver) attachModes(ctx context.Context, osProject, volumeID string) (map[string]string, error) {
+	pages, err := attachments.List(d.admin.volume, attachments.ListOpts{AllTenants: true, ProjectID: osProject, VolumeID: volumeID}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := attachments.ExtractAttachments(pages)
+	if err != nil {
+		return nil, err
+	}
+	modes := make(map[string]string, len(as))
+	for _, a := range as {
+		modes[a.ID] = a.AttachMode
+	}
+	return modes, nil
+}
+
+// toVolume is the core view of a Cinder volume; modes are its attachments'
+// modes by attachment id (attachModes), nil where unknown.
+func (d *Driver) toVolume(ctx context.Context, v *volumes.Volume, modes map[string]string) core.Volume {
 	tags, dc, _ := metaFromMetadata(v.Metadata)
 	out := core.Volume{
 		Meta: core.Meta{ProjectID: d.projects.gisProject(ctx, v.TenantID), DatacenterID: d.dcOf(ctx, dc, v.AvailabilityZone),
@@ -133,8 +150,11 @@ func (d *Driver) toVolume(ctx context.Context, v *volumes.Volume) core.Volume {
 		NativeStatus: v.Status, Attachments: []core.Attachment{}, SnapshotID: v.SnapshotID,
 		ImageID: v.VolumeImageMetadata["image_id"],
 	}
-	mode := volumeAttachMode(v.Metadata)
 	for _, a := range v.Attachments {
+		mode := modes[a.AttachmentID]
+		if mode != "ro" && mode != "rw" {
+			mode = volumeAttachMode(v.Metadata)
+		}
 		out.Attachments = append(out.Attachments, core.Attachment{ServerID: a.ServerID, Mountpoint: a.Device,
 			Mode: mode, AttachedAt: cinderTime(a.AttachedAt, out.UpdatedAt)})
 	}
@@ -152,9 +172,14 @@ func volumeObservation(v core.Volume, osProject string) observation {
 		DatacenterID: v.DatacenterID, State: string(v.Status), Attrs: a, Time: v.UpdatedAt}
 }
 
-// seeVolume converts v and tells the event log.
+// seeVolume converts v, with its attachments' modes when it has any,
+// and tells the event log.
 func (d *Driver) seeVolume(ctx context.Context, v *volumes.Volume) core.Volume {
-	out := d.toVolume(ctx, v)
+	var modes map[string]string
+	if len(v.Attachments) > 0 {
+		modes, _ = d.attachModes(ctx, v.TenantID, v.ID) // unknown modes read as the volume's flag
+	}
+	out := d.toVolume(ctx, v, modes)
 	d.observe(ctx, volumeObservation(out, v.TenantID))
 	return out
 }
@@ -227,7 +252,7 @@ func (d *Driver) CreateVolume(ctx context.Context, req core.VolumeCreate) (core.
 	if v.TenantID == "" {
 		v.TenantID = osProj
 	}
-	out := d.toVolume(ctx, v)
+	out := d.toVolume(ctx, v, nil)
 	out.ProjectID = req.ProjectID
 	d.observe(ctx, volumeObservation(out, osProj))
 	return out, nil
@@ -308,8 +333,13 @@ func (d *Driver) ListVolumes(ctx context.Context, opts core.ListOptions) ([]core
 	if err != nil {
 		return nil, classify(op, err)
 	}
+	var modes map[string]string
+	if slices.ContainsFunc(vs, func(v volumes.Volume) bool { return len(v.Attachments) > 0 }) {
+		modes, _ = d.attachModes(ctx, osProj, "") // unknown modes read as the volumes' flags
+	}
 	for i := range vs {
-		v := d.seeVolume(ctx, &vs[i])
+		v := d.toVolume(ctx, &vs[i], modes)
+		d.observe(ctx, volumeObservation(v, vs[i].TenantID))
 		if opts.DatacenterID == "" || v.DatacenterID == opts.DatacenterID {
 			out = append(out, v)
 		}
@@ -644,7 +674,7 @@ func (d *Driver) pollVolumes(ctx context.Context, _ time.Time) ([]observation, b
 	}
 	obs := make([]observation, 0, len(vs))
 	for i := range vs {
-		obs = append(obs, volumeObservation(d.toVolume(ctx, &vs[i]), vs[i].TenantID))
+		obs = append(obs, volumeObservation(d.toVolume(ctx, &vs[i], nil), vs[i].TenantID))
 	}
 	return obs, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/attachments"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -398,4 +399,85 @@ func TestVolumeAttachDetach(t *testing.T) {
 	})
 	_, err = d.DetachVolume(ctx, v.ID, s.ID)
 	volWantKind(t, "detach a detached volume", err, core.Conflict)
+
+	// Read-only: Cinder's read-only flag decides the attachment's mode.
+	if _, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, Mode: "ro"}); err != nil {
+		t.Fatalf("AttachVolume ro: %v", err)
+	}
+	ro := volWaitStatus(t, d, v.ID, core.VolumeInUse)
+	if len(ro.Attachments) != 1 || ro.Attachments[0].Mode != "ro" {
+		t.Errorf("read-only attachment: %+v", ro.Attachments)
+	}
+	if _, err := d.DetachVolume(ctx, v.ID, s.ID); err != nil {
+		t.Fatalf("DetachVolume ro: %v", err)
+	}
+	volWaitStatus(t, d, v.ID, core.VolumeAvailable)
+}
+
+// volCinderAttach attaches volume id in Cinder alone (the attachment API a
+// hypervisor's host uses), to an instance id Cinder does not check: the
+// volume is in-use without Nova. Detached when the test ends.
+func volCinderAttach(t *testing.T, d *Driver, id, instance, mode string) {
+	t.Helper()
+	ctx := testContext(t)
+	a, err := attachments.Create(ctx, d.admin.volume, attachments.CreateOpts{VolumeUUID: id, InstanceUUID: instance, Mode: mode,
+		Connector: map[string]any{"host": "vm", "initiator": "iqn.2026-12.test:vm", "ip": "127.0.0.1", "platform": "x86_64", "os_type": "linux", "multipath": false}}).Extract()
+	if err != nil {
+		t.Fatalf("Cinder attachment: %v", err)
+	}
+	t.Cleanup(func() { _ = attachments.Delete(context.Background(), d.admin.volume, a.ID).ExtractErr() })
+	if err := attachments.Complete(ctx, d.admin.volume, a.ID).ExtractErr(); err != nil {
+		t.Fatalf("complete the Cinder attachment: %v", err)
+	}
+}
+
+// TestVolumeInUse checks what an in-use volume refuses and allows, with the
+// volume attached in Cinder directly, so it does not depend on Nova.
+func TestVolumeInUse(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	v := volNew(t, d, volTestProject, 1)
+	volWaitStatus(t, d, v.ID, core.VolumeAvailable)
+	instance := "11111111-2222-4333-8444-" + d.events.boot
+	volCinderAttach(t, d, v.ID, instance, "ro")
+	u := volWaitStatus(t, d, v.ID, core.VolumeInUse)
+	if len(u.Attachments) != 1 || u.Attachments[0].ServerID != instance || u.Attachments[0].Mode != "ro" ||
+		u.Attachments[0].AttachedAt.IsZero() || u.Attachments[0].AttachedAt.Location() != time.UTC {
+		t.Errorf("attachments: %+v", u.Attachments)
+	}
+	ev := volWatchFor(t, d, "in-use", func(ev core.Event) bool {
+		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == string(core.VolumeInUse)
+	})
+	if ev.Attributes.ServerID != instance || ev.ProjectID != volTestProject {
+		t.Errorf("in-use event: %+v", ev)
+	}
+
+	volWantKind(t, "delete an in-use volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	_, err := d.DetachVolume(ctx, v.ID, "00000000-0000-0000-0000-000000000000")
+	volWantKind(t, "detach from a server it is not attached to", err, core.Conflict)
+	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: "00000000-0000-0000-0000-000000000000"})
+	volWantKind(t, "attach to an unknown server", err, core.InvalidArgument)
+
+	m := core.CreateMeta{ProjectID: volTestProject}
+	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: v.ID})
+	volWantKind(t, "snapshot an in-use volume without force", err, core.Conflict)
+	s, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: v.ID, Force: true})
+	if err != nil {
+		t.Fatalf("snapshot an in-use volume with force: %v", err)
+	}
+	snapCleanup(t, d, s.ID)
+	snapWaitStatus(t, d, s.ID, core.SnapshotAvailable)
+
+	b, err := d.CreateBackup(ctx, core.BackupCreate{CreateMeta: m, VolumeID: v.ID})
+	if err != nil {
+		t.Fatalf("back an in-use volume up: %v", err)
+	}
+	backupCleanup(t, d, b.ID)
+	if full := backupWaitStatus(t, d, b.ID, core.SnapshotAvailable); full.Kind != core.BackupFull {
+		t.Errorf("backup of an in-use volume: %+v", full)
+	}
+	// Back to in-use once the backup is done, and still attached.
+	if g := volWaitStatus(t, d, v.ID, core.VolumeInUse); len(g.Attachments) != 1 {
+		t.Errorf("after the backup: %+v", g)
+	}
 }
