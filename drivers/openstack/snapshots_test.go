@@ -94,6 +94,23 @@ func TestVolumeSnapshotLifecycle(t *testing.T) {
 	}
 
 	volWantKind(t, "delete a volume with a snapshot", d.DeleteVolume(ctx, v.ID), core.Conflict)
+
+	// A volume from the snapshot names it as its source.
+	_, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject}, SizeGB: 1,
+		SnapshotID: "00000000-0000-0000-0000-000000000000"})
+	volWantKind(t, "a volume from an unknown snapshot", err, core.InvalidArgument)
+	fc, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject}, Name: "voltest-fromsnap",
+		SizeGB: 2, SnapshotID: s.ID})
+	if err != nil {
+		t.Fatalf("CreateVolume from snapshot: %v", err)
+	}
+	volCleanup(t, d, fc.ID)
+	if from := volWaitStatus(t, d, fc.ID, core.VolumeAvailable); from.SnapshotID != s.ID || from.SizeGB != 2 || from.DatacenterID != "nova" {
+		t.Errorf("volume from snapshot: %+v", from)
+	}
+	if err := d.DeleteVolume(ctx, fc.ID); err != nil {
+		t.Fatalf("DeleteVolume from snapshot: %v", err)
+	}
 	if err := d.DeleteVolumeSnapshot(ctx, s.ID); err != nil {
 		t.Fatalf("DeleteVolumeSnapshot: %v", err)
 	}

@@ -254,6 +254,9 @@ func (d *Driver) CreateVolume(ctx context.Context, req core.VolumeCreate) (core.
 	}
 	out := d.toVolume(ctx, v, nil)
 	out.ProjectID = req.ProjectID
+	if out.ImageID == "" {
+		out.ImageID = req.ImageID // Cinder shows it once the image is copied in
+	}
 	d.observe(ctx, volumeObservation(out, osProj))
 	return out, nil
 }
