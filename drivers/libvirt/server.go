@@ -726,9 +726,9 @@ func (d *Driver) LiveMigrateServer(ctx context.Context, id, to string) error {
 }
 
 // ResizeServer moves a server to another flavor (B.2.1.10): vCPUs and
-// memory are changed live up to the domain's maxima (hot-plug, balloon)
-// and in its persistent definition; a stopped server takes any size. It
-// waits in VERIFY_RESIZE for ConfirmResize or RevertResize.
+// memory are changed live where the hypervisor can (see applyFlavor), and
+// in its persistent definition. It waits in VERIFY_RESIZE for
+// ConfirmResize or RevertResize.
 func (d *Driver) ResizeServer(ctx context.Context, id, flavorID string) error {
 	const op = "ResizeServer"
 	if _, dom, err := d.findServer(op, id); err != nil {
@@ -773,54 +773,37 @@ func (d *Driver) ResizeServer(ctx context.Context, id, flavorID string) error {
 	})
 }
 
-// applyFlavor gives dom f's vCPUs and memory: live within the domain's
-// maxima when it runs, and in its persistent definition.
+// applyFlavor gives dom f's vCPUs and memory: live where the hypervisor
+// can (within the domain's maxima; vCPU hot-unplug where it has it), and in
+// the persistent definition. When a running server cannot take the change
+// live, its definition is changed and it is restarted, as Nova's resize
+// restarts a server.
 func (d *Driver) applyFlavor(op string, h *host, dom *lv.Domain, x domainXML, f core.Flavor, growDisk bool, rootVol string) error {
 	active, err := dom.IsActive()
 	if err != nil {
 		return lverr(op, err)
 	}
-	kib := uint64(f.MemoryMB) << 10
 	if active {
-		if f.VCPUs > int64(x.VCPU.Max) || f.MemoryMB > x.memoryMiB() {
-			return conflict(op, "flavor %s (%d vCPUs, %d MB) exceeds what running server can grow to (%d vCPUs, %d MB); stop it first",
-				f.ID, f.VCPUs, f.MemoryMB, x.VCPU.Max, x.memoryMiB())
-		}
-		// Live, then persistent: some hypervisors take one at a time.
-		for _, fl := range []lv.DomainVcpuFlags{lv.DOMAIN_VCPU_LIVE, lv.DOMAIN_VCPU_CONFIG} {
-			if err := dom.SetVcpusFlags(uint(f.VCPUs), fl); err != nil {
-				return lverr(op, fmt.Errorf("vCPUs: %w", err))
+		if lerr := applyLive(dom, x, f); lerr != nil {
+			if err := applyDefinition(op, dom, x, f); err != nil {
+				return err
+			}
+			if err := dom.Destroy(); err != nil {
+				return lverr(op, fmt.Errorf("restarting the server for its new size (%v): %w", lerr, err))
+			}
+			if err := dom.Create(); err != nil {
+				return lverr(op, fmt.Errorf("restarting the server for its new size (%v): %w", lerr, err))
 			}
 		}
-		for _, fl := range []lv.DomainMemoryModFlags{lv.DOMAIN_MEM_LIVE, lv.DOMAIN_MEM_CONFIG} {
-			if err := dom.SetMemoryFlags(kib, fl); err != nil {
-				return lverr(op, fmt.Errorf("memory: %w", err))
-			}
-		}
-	} else {
-		if f.VCPUs > int64(x.VCPU.Max) {
-			if err := dom.SetVcpusFlags(uint(f.VCPUs), lv.DOMAIN_VCPU_CONFIG|lv.DOMAIN_VCPU_MAXIMUM); err != nil {
-				return lverr(op, fmt.Errorf("vCPUs: %w", err))
-			}
-		}
-		if err := dom.SetVcpusFlags(uint(f.VCPUs), lv.DOMAIN_VCPU_CONFIG); err != nil {
-			return lverr(op, fmt.Errorf("vCPUs: %w", err))
-		}
-		if f.MemoryMB > x.memoryMiB() {
-			if err := dom.SetMemoryFlags(kib, lv.DOMAIN_MEM_CONFIG|lv.DOMAIN_MEM_MAXIMUM); err != nil {
-				return lverr(op, fmt.Errorf("memory: %w", err))
-			}
-		}
-		if err := dom.SetMemoryFlags(kib, lv.DOMAIN_MEM_CONFIG); err != nil {
-			return lverr(op, fmt.Errorf("memory: %w", err))
-		}
+	} else if err := applyDefinition(op, dom, x, f); err != nil {
+		return err
 	}
 	if growDisk {
 		if !d.caps.resizeVolume {
 			return conflict(op, "flavor %s has a bigger disk, and this hypervisor cannot resize one", f.ID)
 		}
 		size := uint64(f.DiskGB) << 30
-		if active {
+		if active, _ := dom.IsActive(); active {
 			return lverr(op, dom.BlockResize("vda", size, lv.DOMAIN_BLOCK_RESIZE_BYTES))
 		}
 		vol, err := d.lookupVolume(h, op, rootVol)
@@ -829,6 +812,49 @@ func (d *Driver) applyFlavor(op string, h *host, dom *lv.Domain, x domainXML, f 
 		}
 		defer vol.Free()
 		return lverr(op, vol.Resize(size, 0))
+	}
+	return nil
+}
+
+// applyLive changes a running domain's vCPUs and memory, then its
+// definition; an error means the hypervisor would not do it live.
+func applyLive(dom *lv.Domain, x domainXML, f core.Flavor) error {
+	if f.VCPUs > int64(x.VCPU.Max) || f.MemoryMB > x.memoryMiB() {
+		return fmt.Errorf("flavor %s exceeds what the running server can grow to (%d vCPUs, %d MB)", f.ID, x.VCPU.Max, x.memoryMiB())
+	}
+	kib := uint64(f.MemoryMB) << 10
+	// Live, then persistent: some hypervisors take one at a time.
+	for _, fl := range []lv.DomainVcpuFlags{lv.DOMAIN_VCPU_LIVE, lv.DOMAIN_VCPU_CONFIG} {
+		if err := dom.SetVcpusFlags(uint(f.VCPUs), fl); err != nil {
+			return fmt.Errorf("vCPUs: %w", err)
+		}
+	}
+	for _, fl := range []lv.DomainMemoryModFlags{lv.DOMAIN_MEM_LIVE, lv.DOMAIN_MEM_CONFIG} {
+		if err := dom.SetMemoryFlags(kib, fl); err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyDefinition changes the persistent definition only, maxima included.
+func applyDefinition(op string, dom *lv.Domain, x domainXML, f core.Flavor) error {
+	kib := uint64(f.MemoryMB) << 10
+	if f.VCPUs > int64(x.VCPU.Max) {
+		if err := dom.SetVcpusFlags(uint(f.VCPUs), lv.DOMAIN_VCPU_CONFIG|lv.DOMAIN_VCPU_MAXIMUM); err != nil {
+			return lverr(op, fmt.Errorf("vCPUs: %w", err))
+		}
+	}
+	if err := dom.SetVcpusFlags(uint(f.VCPUs), lv.DOMAIN_VCPU_CONFIG); err != nil {
+		return lverr(op, fmt.Errorf("vCPUs: %w", err))
+	}
+	if f.MemoryMB > x.memoryMiB() {
+		if err := dom.SetMemoryFlags(kib, lv.DOMAIN_MEM_CONFIG|lv.DOMAIN_MEM_MAXIMUM); err != nil {
+			return lverr(op, fmt.Errorf("memory: %w", err))
+		}
+	}
+	if err := dom.SetMemoryFlags(kib, lv.DOMAIN_MEM_CONFIG); err != nil {
+		return lverr(op, fmt.Errorf("memory: %w", err))
 	}
 	return nil
 }

@@ -75,3 +75,42 @@ func TestCreateServerIsIdempotentByToken(t *testing.T) {
 		t.Fatalf("second create: %v %v, want %s", b.ID, err, a.ID)
 	}
 }
+
+// A running server that cannot take a flavor live (past its maximum vCPUs)
+// gets it in its definition and is restarted, as Nova's resize restarts it.
+func TestResizePastTheMaximaRestartsTheServer(t *testing.T) {
+	raw := rawTestConn(t)
+	d := newTestDriver(t)
+	ctx := testCtx(t)
+	if _, err := d.CreateFlavor(ctx, core.FlavorCreate{ID: "wide", Name: "wide", VCPUs: 6, MemoryMB: 256, DiskGB: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, d, "resize", "wide")
+	if err := d.ResizeServer(ctx, s.ID, "wide"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := d.GetServer(ctx, s.ID)
+	if got.Status != core.ServerVerifyResize || got.FlavorID != "wide" || got.PreviousFlavorID != "m1.tiny" {
+		t.Fatalf("after the resize: %s %s (previous %s)", got.Status, got.FlavorID, got.PreviousFlavorID)
+	}
+	dom, err := raw.LookupDomainByUUIDString(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dom.Free()
+	desc, _ := dom.GetXMLDesc(0)
+	x, _ := parseDomain(desc)
+	if active, _ := dom.IsActive(); !active || x.VCPU.Max < 6 || (x.VCPU.Current != 6 && x.VCPU.Current != 0) {
+		t.Fatalf("the restarted domain: active %v, vcpu %d of %d", active, x.VCPU.Current, x.VCPU.Max)
+	}
+	if err := d.ConfirmResize(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent(t, d, "VERIFY_RESIZE→ACTIVE", func(e core.Event) bool {
+		return e.ResourceID == s.ID && e.FromState == string(core.ServerVerifyResize) && e.ToState == string(core.ServerActive)
+	})
+	if ev.Attributes.VCPUs != 6 || ev.Attributes.FlavorID != "wide" {
+		t.Fatalf("event %+v", ev)
+	}
+	wantKind(t, "confirm again", d.ConfirmResize(ctx, s.ID), core.Conflict)
+}
