@@ -491,8 +491,8 @@ func TestQEMUConformance(t *testing.T) {
 	rep := conformance.RunDriver(t, d, func(o *conformance.Options) {
 		o.Run = run
 		o.Log = func(r conformance.CheckResult) {
-			if r.Status != conformance.Pass && r.Status != conformance.Skip {
-				t.Logf("%-10s %s %s", r.Status, r.ID, r.Message)
+			if (r.Status != conformance.Pass && r.Status != conformance.Skip) || r.Duration > 2*time.Second {
+				t.Logf("%-10s %s (%s) %s", r.Status, r.ID, r.Duration.Round(time.Millisecond), r.Message)
 			}
 		}
 	})
