@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 //
 //	go test ./cmd/gisiaas-driver-libvirt -run ConformancePlugin -update-report
 var updateReport = flag.Bool("update-report", false, "write docs/drivers/libvirt-report.md from this run")
+
+// qemuMarker starts the qemu:///system section of the report.
+const qemuMarker = "<!-- libvirt-report: qemu:///system -->"
 
 // testSettings is one datacenter of one host on libvirt's test driver:
 // real libvirt (libvirt.so from Debian), in the plugin's process, no daemon.
@@ -95,8 +99,30 @@ func TestConformancePlugin(t *testing.T) {
 		}
 	}
 	if *updateReport {
+		// The report of this run, then the qemu:///system section that
+		// drivers/libvirt's TestQEMUConformance writes, kept as it is.
 		path := filepath.Join("..", "..", "docs", "drivers", "libvirt-report.md")
+		old, _ := os.ReadFile(path)
+		tail := ""
+		if i := strings.Index(string(old), qemuMarker); i >= 0 {
+			tail = string(old[i:])
+		}
 		if err := conformance.WriteMarkdown(rep, path, libvirt.UnsupportedReasons(rep.Capabilities)); err != nil {
+			t.Fatal(err)
+		}
+		head, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		intro := "The libvirt driver declares what its hosts' hypervisor can do (docs/drivers/libvirt.md). This is its run on " +
+			"`test:///default` through the plugin (`go test ./cmd/gisiaas-driver-libvirt -run ConformancePlugin -update-report`); " +
+			"the run on `qemu:///system` follows.\n\n"
+		first := strings.Index(string(head), "\n\n") + 2
+		out := string(head[:first]) + intro + string(head[first:])
+		if tail != "" {
+			out += "\n" + tail
+		}
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
