@@ -59,7 +59,8 @@ type Config struct {
 	VolumeType string `json:"volume_type,omitempty"`
 	// UploadMaxGB bounds an uploaded image (default 20).
 	UploadMaxGB int64 `json:"upload_max_gb,omitempty"`
-	// EventRetention is how many events Watch can replay (default 10000).
+	// EventRetention is how many events Watch can replay (default 2000): the
+	// store, written whole after each change, holds them.
 	EventRetention int `json:"event_retention,omitempty"`
 }
 
@@ -193,7 +194,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.UploadMaxGB = 20
 	}
 	if c.EventRetention <= 0 {
-		c.EventRetention = 10000
+		c.EventRetention = 2000
 	}
 	for _, f := range c.Flavors {
 		if err := core.FlavorCreate(f).Validate(); err != nil {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -567,4 +570,96 @@ func writeQEMUReport(t *testing.T, rep *conformance.Report) {
 	if err := os.WriteFile(path, []byte(strings.TrimRight(head, "\n")+"\n\n"+b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestQEMUDaemonRestart stops libvirtd, kills a guest's QEMU process while
+// the daemon is down, and starts the daemon again: the driver notices the
+// lost connection, reconnects, registers its callbacks again and reports
+// the server that stopped meanwhile. It restarts the host's libvirtd, so it
+// runs under CI, or with LIBVIRT_RESTART_TEST=1.
+func TestQEMUDaemonRestart(t *testing.T) {
+	if os.Getenv("CI") == "" && os.Getenv("LIBVIRT_RESTART_TEST") == "" {
+		t.Skip("skipped: restarts libvirtd; set LIBVIRT_RESTART_TEST=1 (CI runs it)")
+	}
+	c := needQEMU(t)
+	qemuFixture(t, c)
+	d, err := New(Config{URI: qemuURI, Pool: qemuPool, Networks: []string{qemuNet}, DomainType: "qemu",
+		Flavors:     []core.Flavor{{ID: "q1", Name: "q1", VCPUs: 1, MemoryMB: 128, DiskGB: 1, Public: true}},
+		Images:      []ImageConfig{{ID: "empty", Name: "empty", Volume: "empty.img", CreateSizeGB: 1}},
+		StopTimeout: Duration(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := testCtx(t)
+	s, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: "restart", DatacenterID: "default"},
+		Name: "survivor", FlavorID: "q1", ImageID: "empty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.DeleteServer(context.Background(), s.ID) })
+	waitEvent(t, d, "ACTIVE", func(e core.Event) bool { return e.ResourceID == s.ID && e.ToState == string(core.ServerActive) })
+	pidFile := "/var/run/libvirt/qemu/" + domainPrefix + s.ID + ".pid"
+	qpid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the guest's QEMU pid: %v", err)
+	}
+
+	// Down: libvirtd stops (its guests keep running), then the guest dies.
+	// Both by the pid their own pid files name, nothing else.
+	dpidText, err := os.ReadFile("/var/run/libvirtd.pid")
+	if err != nil {
+		t.Fatalf("libvirtd's pid file: %v", err)
+	}
+	dpid, err := strconv.Atoi(strings.TrimSpace(string(dpidText)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(dpid, syscall.SIGTERM); err != nil {
+		t.Fatalf("stopping libvirtd (pid %d): %v", dpid, err)
+	}
+	until(t, "libvirtd to exit", 30*time.Second, func() (bool, error) {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d", dpid))
+		return os.IsNotExist(err), nil
+	})
+	gpid, err := strconv.Atoi(strings.TrimSpace(string(qpid)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(gpid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the guest's QEMU (pid %d): %v", gpid, err)
+	}
+	if out, err := exec.Command("/usr/sbin/libvirtd", "-d").CombinedOutput(); err != nil {
+		t.Fatalf("starting libvirtd again: %v %s", err, out)
+	}
+
+	// Up: the driver reconnects by itself and reports the stop.
+	ev := waitEvent(t, d, "the guest's stop, reported after the reconnect", func(e core.Event) bool {
+		return e.ResourceID == s.ID && e.FromState == string(core.ServerActive) && (e.ToState == string(core.ServerShutoff) || e.ToState == string(core.ServerError))
+	})
+	if ev.ProjectID != "restart" {
+		t.Fatalf("event %+v", ev)
+	}
+	// And callbacks flow again: a start through the driver, a destroy by hand.
+	if err := d.StartServer(ctx, s.ID); err != nil {
+		t.Fatalf("StartServer after the reconnect: %v", err)
+	}
+	mark := len(d.Events())
+	c2, err := lv.NewConnect(qemuURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	dom, err := c2.LookupDomainByUUIDString(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dom.Free()
+	if err := dom.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, d, "a destroy by hand, from the new connection's callback", func(e core.Event) bool {
+		n, _ := strconv.Atoi(e.Cursor)
+		return e.ResourceID == s.ID && e.ToState == string(core.ServerShutoff) && n > mark
+	})
 }
