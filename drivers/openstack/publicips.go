@@ -32,7 +32,12 @@ const publicIPDescPrefix = "gisiaas-public-ip:"
 // holds after the mark.
 var maxPublicIPName = 255 - utf8.RuneCountInString(publicIPDescPrefix)
 
-func isPublicIP(f neutronFIP) bool { return strings.HasPrefix(f.Description, publicIPDescPrefix) }
+func isPublicIP(f neutronFIP) bool { return isPublicIPDescription(f.Description) }
+
+// isPublicIPDescription says whether a Neutron floating IP with this
+// description is a public IP; a server's addresses use it to tell its
+// public addresses from its floating ones.
+func isPublicIPDescription(desc string) bool { return strings.HasPrefix(desc, publicIPDescPrefix) }
 
 func (d *Driver) publicIPOf(ctx context.Context, f neutronFIP) core.PublicIP {
 	p := core.PublicIP{Meta: d.fipMeta(ctx, f), ID: f.ID, Name: strings.TrimPrefix(f.Description, publicIPDescPrefix),
