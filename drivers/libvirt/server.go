@@ -640,7 +640,7 @@ func (d *Driver) DeleteServer(ctx context.Context, id string) error {
 		return err
 	}
 	defer dom.Free()
-	_, m, x, err := d.readServer(h, op, id, dom)
+	s, m, _, err := d.readServer(h, op, id, dom)
 	if err != nil {
 		return err
 	}
@@ -661,9 +661,11 @@ func (d *Driver) DeleteServer(ctx context.Context, id string) error {
 		d.refreshRemoteGroups(op, m.DatacenterID, m.SecurityGroupIDs)
 	}
 	d.observe(h, id) // → DELETED
+	// Its volumes (live or in its definition) are free again.
 	d.mu.Lock()
-	for _, disk := range x.Disks {
-		if v := d.volumeByPath(disk.Source.File); v != nil {
+	for _, vid := range s.VolumeIDs {
+		if v, ok := d.st.Volumes[vid]; ok {
+			delete(v.AttachedAt, id)
 			d.emit(core.TypeVolume, v.ID, v.Meta, string(core.VolumeInUse), string(core.VolumeAvailable), volumeAttrs(&v.Volume))
 		}
 	}

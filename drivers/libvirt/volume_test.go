@@ -91,6 +91,12 @@ func TestVolume_ServerDeleteKeepsAttachedVolumes(t *testing.T) {
 	if err != nil || got.Status != core.VolumeAvailable || len(got.Attachments) != 0 {
 		t.Fatalf("volume after its server's delete: %+v %v", got, err)
 	}
+	ev := waitEvent(t, d, "the volume freed by its server's delete", func(e core.Event) bool {
+		return e.ResourceID == v.ID && e.FromState == string(core.VolumeInUse) && e.ToState == string(core.VolumeAvailable)
+	})
+	if ev.Attributes.ServerID != "" || ev.Attributes.SizeGB != 1 {
+		t.Fatalf("event %+v", ev)
+	}
 	if _, err := d.lookupVolume(d.order[0], "test", "gisiaas-disk-"+s.ID); core.KindOf(err) != core.NotFound {
 		t.Fatalf("the server's disk is still in the pool: %v", err)
 	}
