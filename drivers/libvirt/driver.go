@@ -140,7 +140,7 @@ func New(cfg Config) (*Driver, error) {
 	d.caps = hostCaps{hotplug: true, upload: true, resizeVolume: true, migrate: true, nwfilter: true}
 	for _, h := range d.order {
 		if err := d.connect(h); err != nil {
-			d.closeHosts()
+			d.abandon()
 			return nil, err
 		}
 		if fs, err := h.conn.ListAllNWFilters(0); err != nil {
@@ -161,7 +161,7 @@ func New(cfg Config) (*Driver, error) {
 	err = d.seedImages()
 	d.mu.Unlock()
 	if err != nil {
-		d.closeHosts()
+		d.abandon()
 		return nil, err
 	}
 	d.wg.Add(1)
@@ -329,6 +329,15 @@ func (d *Driver) Close() error {
 	d.closeHosts()
 	d.wg.Wait()
 	return nil
+}
+
+// abandon undoes a New that failed half-way: the connections opened so
+// far and their watchers.
+func (d *Driver) abandon() {
+	d.closed = true
+	close(d.done)
+	d.closeHosts()
+	d.wg.Wait()
 }
 
 func (d *Driver) closeHosts() {
