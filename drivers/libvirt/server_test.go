@@ -114,3 +114,42 @@ func TestResizePastTheMaximaRestartsTheServer(t *testing.T) {
 	}
 	wantKind(t, "confirm again", d.ConfirmResize(ctx, s.ID), core.Conflict)
 }
+
+// Live migration's refusals and a failed migration's aftermath: the
+// server is ACTIVE where it was, and no event says it went away. (Two
+// hosts on test:///default share one state; the test driver cannot
+// migrate, so the capability is forced for this test only.)
+func TestLiveMigrateRefusalsAndFailure(t *testing.T) {
+	d := newTestDriver(t, func(c *Config) {
+		c.URI = ""
+		c.Datacenters = []DatacenterConfig{{ID: "default", Hosts: []HostConfig{{Name: "a", URI: "test:///default"}, {Name: "b", URI: "test:///default"}}}}
+	})
+	if d.caps.migrate {
+		t.Fatal("the test driver declares live migration")
+	}
+	ctx := testCtx(t)
+	wantKind(t, "undeclared", d.LiveMigrateServer(ctx, "x", "b"), core.Unsupported)
+	d.caps.migrate = true
+	s := newServer(t, d, "mig", "m")
+	wantKind(t, "an unknown server", d.LiveMigrateServer(ctx, "6f1c1c8e-0000-4000-8000-0000000000ff", "b"), core.NotFound)
+	wantKind(t, "an unknown host", d.LiveMigrateServer(ctx, s.ID, "nowhere"), core.InvalidArgument)
+	wantKind(t, "the host it is on", d.LiveMigrateServer(ctx, s.ID, s.Host), core.Conflict)
+	other := "b"
+	if s.Host == "b" {
+		other = "a"
+	}
+	err := d.LiveMigrateServer(ctx, s.ID, other)
+	wantKind(t, "a migration the hypervisor refuses", err, core.Unsupported)
+	got, gerr := d.GetServer(ctx, s.ID)
+	if gerr != nil || got.Status != core.ServerActive || got.Host != s.Host {
+		t.Fatalf("after the failed migration: %+v %v", got, gerr)
+	}
+	waitEvent(t, d, "MIGRATING→ACTIVE", func(e core.Event) bool {
+		return e.ResourceID == s.ID && e.FromState == string(core.ServerMigrating) && e.ToState == string(core.ServerActive)
+	})
+	for _, e := range d.Events() {
+		if e.ResourceID == s.ID && e.ToState == core.StateDeleted {
+			t.Fatalf("a failed migration reported the server deleted: %+v", e)
+		}
+	}
+}
