@@ -28,7 +28,7 @@ var (
 // OpenStack.
 func cloudSettings(t *testing.T) []byte {
 	t.Helper()
-	s := map[string]any{"poll_interval": "2s"}
+	s := map[string]any{"poll_interval": "2s", "state_timeout": "3m"}
 	switch {
 	case os.Getenv("OS_CLOUD") != "":
 		s["cloud"], s["clouds_file"] = os.Getenv("OS_CLOUD"), os.Getenv("OS_CLIENT_CONFIG_FILE")
