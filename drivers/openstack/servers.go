@@ -212,7 +212,11 @@ func (d *Driver) coreServer(ctx context.Context, s novaServer, projectID string,
 				NetworkID: p.NetworkID, PortID: p.ID, MAC: p.MACAddress})
 		}
 		for _, f := range net.fips[p.ID] {
-			out.Addresses = append(out.Addresses, core.ServerAddress{Kind: core.AddressFloating, Address: f.FloatingIP,
+			kind := core.AddressFloating
+			if isPublicIPDescription(f.Description) {
+				kind = core.AddressPublic // a public IP is a marked floating IP (publicips.go)
+			}
+			out.Addresses = append(out.Addresses, core.ServerAddress{Kind: kind, Address: f.FloatingIP,
 				NetworkID: f.FloatingNetworkID, PortID: p.ID})
 		}
 		for _, g := range p.SecurityGroups {
