@@ -77,7 +77,7 @@ func (d *Driver) listBackups(ctx context.Context, osProject, volumeID string) ([
 // backupable is nil when Cinder backs v up now.
 func backupable(op string, v *volumes.Volume) error {
 	if v.Status != "available" && v.Status != "in-use" {
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an available or in-use volume can be backed up", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an available or in-use volume can be backed up", v.ID, v.Status)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (d *Driver) CreateBackup(ctx context.Context, req core.BackupCreate) (core.
 		}
 		parent, ok := backupParent(bs)
 		if !ok {
-			return core.Backup{}, core.Errorf(core.InvalidArgument, "%s: kind: volume %s has no full backup to build on", op, v.ID)
+			return core.Backup{}, storageErr(core.InvalidArgument, op, "kind: volume %s has no full backup to build on", v.ID)
 		}
 		extra = map[string]string{metaParent: parent}
 	}
@@ -293,7 +293,7 @@ func (d *Driver) settleDependents(ctx context.Context, op string, b *backups.Bac
 		// A backup gisiaas did not make names no parent: any later
 		// incremental one may build on b.
 		if parent == b.ID || (parent == "" && o.CreatedAt.After(b.CreatedAt)) {
-			return nil, core.Errorf(core.Conflict, "%s: backup %s is the parent of incremental backup %s; delete it first", op, b.ID, o.ID)
+			return nil, storageErr(core.Conflict, op, "backup %s is the parent of incremental backup %s; delete it first", b.ID, o.ID)
 		}
 	}
 	deadline := time.NewTimer(dependentsSettle)
@@ -317,10 +317,10 @@ func (d *Driver) settleDependents(ctx context.Context, op string, b *backups.Bac
 
 func backupDeletable(op string, b *backups.Backup) error {
 	if b.HasDependentBackups {
-		return core.Errorf(core.Conflict, "%s: backup %s has incremental backups built on it; delete them first", op, b.ID)
+		return storageErr(core.Conflict, op, "backup %s has incremental backups built on it; delete them first", b.ID)
 	}
 	if b.Status != "available" && b.Status != "error" {
-		return core.Errorf(core.Conflict, "%s: backup %s is %s; only an available or failed backup can be deleted", op, b.ID, b.Status)
+		return storageErr(core.Conflict, op, "backup %s is %s; only an available or failed backup can be deleted", b.ID, b.Status)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func (d *Driver) sourceVolume(ctx context.Context, op string, m *core.CreateMeta
 		return nil, createRefError(op, err)
 	}
 	if v.TenantID != osProj {
-		return nil, core.Errorf(core.InvalidArgument, "%s: volume_id: volume %s not found", op, volumeID)
+		return nil, storageErr(core.InvalidArgument, op, "volume_id: volume %s not found", volumeID)
 	}
 	_, dc, _ := metaFromMetadata(v.Metadata)
 	dc = d.dcOf(ctx, dc, v.AvailabilityZone)
@@ -62,7 +62,7 @@ func (d *Driver) sourceVolume(ctx context.Context, op string, m *core.CreateMeta
 		m.DatacenterID = dc
 	}
 	if m.DatacenterID != dc {
-		return nil, core.Errorf(core.InvalidArgument, "%s: datacenter_id: volume %s is in datacenter %s", op, v.ID, dc)
+		return nil, storageErr(core.InvalidArgument, op, "datacenter_id: volume %s is in datacenter %s", v.ID, dc)
 	}
 	return v, nil
 }
@@ -73,9 +73,9 @@ func snapshottable(op string, v *volumes.Volume, force bool) error {
 	case v.Status == "available":
 	case v.Status == "in-use" && force:
 	case v.Status == "in-use":
-		return core.Errorf(core.Conflict, "%s: volume %s is in-use; use force to snapshot an attached volume", op, v.ID)
+		return storageErr(core.Conflict, op, "volume %s is in-use; use force to snapshot an attached volume", v.ID)
 	default:
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an available or in-use volume can be snapshotted", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an available or in-use volume can be snapshotted", v.ID, v.Status)
 	}
 	return nil
 }
@@ -228,7 +228,7 @@ func snapshotDeletable(op string, s *snapshots.Snapshot) error {
 	// Native statuses: a snapshot being backed up reads as available
 	// but Cinder will not delete it.
 	if s.Status != "available" && s.Status != "error" && s.Status != "error_deleting" {
-		return core.Errorf(core.Conflict, "%s: snapshot %s is %s; only an available or failed snapshot can be deleted", op, s.ID, s.Status)
+		return storageErr(core.Conflict, op, "snapshot %s is %s; only an available or failed snapshot can be deleted", s.ID, s.Status)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -99,6 +100,11 @@ func (k *keyedLocks) lock(key string) func() {
 		}
 		k.mu.Unlock()
 	}
+}
+
+// storageErr is an error of kind k from op, with a message for the user.
+func storageErr(k core.Kind, op, format string, args ...any) error {
+	return &core.Error{Kind: k, Op: op, Message: fmt.Sprintf(format, args...)}
 }
 
 // cinderTime is a Cinder timestamp in UTC; a resource never updated has
@@ -287,11 +293,11 @@ func (d *Driver) checkMultiattach(ctx context.Context, op, typ string) error {
 			}
 		}
 		if t == nil {
-			return core.Errorf(core.InvalidArgument, "%s: volume_type: no volume type %q", op, typ)
+			return storageErr(core.InvalidArgument, op, "volume_type: no volume type %q", typ)
 		}
 	}
 	if !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(t.ExtraSpecs["multiattach"], "<is>")), "true") {
-		return core.Errorf(core.InvalidArgument, "%s: shareable: volume type %s does not allow attaching to several servers (multiattach)", op, t.Name)
+		return storageErr(core.InvalidArgument, op, "shareable: volume type %s does not allow attaching to several servers (multiattach)", t.Name)
 	}
 	return nil
 }
@@ -394,10 +400,10 @@ func (d *Driver) DeleteVolume(ctx context.Context, id string) error {
 // without snapshots; else a Conflict saying why not.
 func (d *Driver) volumeDeletable(ctx context.Context, op string, v *volumes.Volume) error {
 	if len(v.Attachments) > 0 {
-		return core.Errorf(core.Conflict, "%s: volume %s is attached to server %s; detach it first", op, v.ID, v.Attachments[0].ServerID)
+		return storageErr(core.Conflict, op, "volume %s is attached to server %s; detach it first", v.ID, v.Attachments[0].ServerID)
 	}
 	if !slices.Contains(cinderDeletable, v.Status) {
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an available or failed volume can be deleted", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an available or failed volume can be deleted", v.ID, v.Status)
 	}
 	q := scope("")
 	q["volume_id"] = []string{v.ID}
@@ -412,7 +418,7 @@ func (d *Driver) volumeDeletable(ctx context.Context, op string, v *volumes.Volu
 	}
 	for _, s := range ss {
 		if s.VolumeID == v.ID {
-			return core.Errorf(core.Conflict, "%s: volume %s has snapshot %s; delete it first", op, v.ID, s.ID)
+			return storageErr(core.Conflict, op, "volume %s has snapshot %s; delete it first", v.ID, s.ID)
 		}
 	}
 	return nil
@@ -432,20 +438,20 @@ func (d *Driver) AttachVolume(ctx context.Context, id string, req core.VolumeAtt
 	if err != nil {
 		err = classify(op, err)
 		if core.KindOf(err) == core.NotFound {
-			return core.Volume{}, core.Errorf(core.InvalidArgument, "%s: server_id: server %s not found", op, req.ServerID)
+			return core.Volume{}, storageErr(core.InvalidArgument, op, "server_id: server %s not found", req.ServerID)
 		}
 		return core.Volume{}, err
 	}
 	// Another project's server is as good as none, as for any reference.
 	if s.TenantID != v.TenantID {
-		return core.Volume{}, core.Errorf(core.InvalidArgument, "%s: server_id: server %s not found", op, req.ServerID)
+		return core.Volume{}, storageErr(core.InvalidArgument, op, "server_id: server %s not found", req.ServerID)
 	}
 	if req.ServerName != "" && req.ServerName != s.Name {
-		return core.Volume{}, core.Errorf(core.InvalidArgument, "%s: server_name: server %s is named %q, not %q", op, s.ID, s.Name, req.ServerName)
+		return core.Volume{}, storageErr(core.InvalidArgument, op, "server_name: server %s is named %q, not %q", s.ID, s.Name, req.ServerName)
 	}
 	switch serverState(s.Status, "") {
 	case core.ServerError, core.ServerDeleted, core.ServerSoftDeleted:
-		return core.Volume{}, core.Errorf(core.Conflict, "%s: server %s is %s; a volume cannot be attached", op, s.ID, s.Status)
+		return core.Volume{}, storageErr(core.Conflict, op, "server %s is %s; a volume cannot be attached", s.ID, s.Status)
 	}
 	if err := volumeAttachable(op, v, s.ID); err != nil {
 		return core.Volume{}, err
@@ -489,16 +495,16 @@ func (d *Driver) AttachVolume(ctx context.Context, id string, req core.VolumeAtt
 func volumeAttachable(op string, v *volumes.Volume, server string) error {
 	for _, a := range v.Attachments {
 		if a.ServerID == server {
-			return core.Errorf(core.Conflict, "%s: volume %s is already attached to server %s", op, v.ID, server)
+			return storageErr(core.Conflict, op, "volume %s is already attached to server %s", v.ID, server)
 		}
 	}
 	switch {
 	case v.Status == "available":
 	case v.Status == "in-use" && v.Multiattach:
 	case v.Status == "in-use" && len(v.Attachments) > 0:
-		return core.Errorf(core.Conflict, "%s: volume %s is in use by server %s and is not shareable", op, v.ID, v.Attachments[0].ServerID)
+		return storageErr(core.Conflict, op, "volume %s is in use by server %s and is not shareable", v.ID, v.Attachments[0].ServerID)
 	default:
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an available volume can be attached", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an available volume can be attached", v.ID, v.Status)
 	}
 	return nil
 }
@@ -512,7 +518,7 @@ func (d *Driver) setReadonly(ctx context.Context, op string, v *volumes.Volume, 
 		return nil
 	}
 	if len(v.Attachments) > 0 {
-		return core.Errorf(core.Conflict, "%s: volume %s is attached %s already; every attachment of a volume has one mode", op, v.ID, volumeAttachMode(v.Metadata))
+		return storageErr(core.Conflict, op, "volume %s is attached %s already; every attachment of a volume has one mode", v.ID, volumeAttachMode(v.Metadata))
 	}
 	body := map[string]any{"os-update_readonly_flag": map[string]any{"readonly": ro}}
 	_, err := d.admin.volume.Post(ctx, d.admin.volume.ServiceURL("volumes", v.ID, "action"), body, nil,
@@ -561,12 +567,12 @@ func (d *Driver) DetachVolume(ctx context.Context, id, serverID string) (core.Vo
 // volumeDetachable is nil when v can be detached from server now.
 func volumeDetachable(op string, v *volumes.Volume, server string) error {
 	if !slices.ContainsFunc(v.Attachments, func(a volumes.Attachment) bool { return a.ServerID == server }) {
-		return core.Errorf(core.Conflict, "%s: volume %s is not attached to server %s", op, v.ID, server)
+		return storageErr(core.Conflict, op, "volume %s is not attached to server %s", v.ID, server)
 	}
 	// Cinder detaches only an in-use volume; one being extended keeps its
 	// attachments until the extend is done.
 	if v.Status != "in-use" {
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an in-use volume can be detached", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an in-use volume can be detached", v.ID, v.Status)
 	}
 	return nil
 }
@@ -610,7 +616,7 @@ func (d *Driver) ExtendVolume(ctx context.Context, id string, newSizeGB int64) (
 
 func volumeExtendable(op string, v *volumes.Volume) error {
 	if v.Status != "available" && v.Status != "in-use" {
-		return core.Errorf(core.Conflict, "%s: volume %s is %s; only an available or in-use volume can be extended", op, v.ID, v.Status)
+		return storageErr(core.Conflict, op, "volume %s is %s; only an available or in-use volume can be extended", v.ID, v.Status)
 	}
 	return nil
 }
@@ -664,7 +670,7 @@ func (d *Driver) checkVolumeZone(ctx context.Context, op, dc string) error {
 			return nil
 		}
 	}
-	return core.Errorf(core.InvalidArgument, "%s: datacenter_id: no datacenter %q", op, dc)
+	return storageErr(core.InvalidArgument, op, "datacenter_id: no datacenter %q", dc)
 }
 
 // pollVolumes lists every project's volumes for the event source; Cinder
