@@ -14,7 +14,7 @@ var (
 	reasonNoRouters   = "libvirt networks route by themselves (forward mode nat/route); there is no router object to manage"
 	reasonUpload      = "libvirt's test driver (test:///default) has no virStorageVolUpload; declared on QEMU hosts, where the TCG test proves it"
 	reasonExtend      = "libvirt's test driver (test:///default) has no virStorageVolResize; declared on QEMU hosts, where the TCG test proves it"
-	reasonMigrate     = "declared when a datacenter has two hosts whose hypervisor migrates; libvirt's test driver has no virDomainMigrate, and CI has one host"
+	reasonMigrate     = "declared when a datacenter has two hosts whose hypervisor migrates (QEMU), where TestQEMULiveMigration and the suite prove it; libvirt's test driver has no virDomainMigrate"
 )
 
 // UnsupportedReasons says why each clause not in declared is not: what

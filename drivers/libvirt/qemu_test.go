@@ -476,16 +476,19 @@ func TestQEMUUploadRefusesABackingFile(t *testing.T) {
 	}
 }
 
-// TestQEMUConformance runs the conformance suite against qemu:///system,
-// where the driver declares what the test driver cannot — upload
-// (B.2.3.2), extend (B.4.1.6), security groups (B.3.5) — and resizes, stops
-// and snapshots real QEMU processes. Its servers boot nothing (an empty
+// TestQEMUConformance runs the conformance suite against a datacenter of
+// two qemu:///system hosts, where the driver declares what the test driver
+// cannot — live migration (B.2.1.9), upload (B.2.3.2), extend (B.4.1.6),
+// security groups (B.3.5) — and resizes, stops and snapshots real QEMU
+// processes. Its servers boot nothing (an empty
 // disk: SeaBIOS idles), so they cost little; hot-plug, which needs a guest
 // to release a disk, is left to TestQEMUGuestLifecycle and its real kernel.
 func TestQEMUConformance(t *testing.T) {
 	c := needQEMU(t)
 	qemuFixture(t, c)
-	d, err := New(Config{URI: qemuURI, Pool: qemuPool, Networks: []string{qemuNet}, DomainType: "qemu",
+	needSecondHost(t) // two hosts in the datacenter: the suite migrates too (B.2.1.9)
+	d, err := New(Config{Datacenters: []DatacenterConfig{{ID: "default", Hosts: []HostConfig{{Name: "h1", URI: qemuURI}, {Name: "h2", URI: secondHostURI()}}}},
+		Pool: qemuPool, Networks: []string{qemuNet}, DomainType: "qemu",
 		Flavors: []core.Flavor{{ID: "q1", Name: "q1", VCPUs: 1, MemoryMB: 128, DiskGB: 1, Public: true},
 			{ID: "q2", Name: "q2", VCPUs: 2, MemoryMB: 256, DiskGB: 1, Public: true}},
 		MaxVCPUs: 2, MaxMemoryMB: 256,
@@ -517,9 +520,10 @@ func TestQEMUConformance(t *testing.T) {
 		writeQEMUReport(t, rep)
 	}
 	// What a QEMU host declares beyond the test driver, proven here.
-	for _, cl := range []core.Clause{core.ClauseImageUpload, core.ClauseVolumeExtend, core.ClauseSecGroupCreate, core.ClauseSecGroupRuleDelete} {
+	for _, cl := range []core.Clause{core.ClauseImageUpload, core.ClauseVolumeExtend, core.ClauseSecGroupCreate, core.ClauseSecGroupRuleDelete,
+		core.ClauseServerLiveMigrate} {
 		if !core.NewClauseSet(rep.Capabilities...).Has(cl) {
-			t.Errorf("%s is not declared on qemu:///system", cl)
+			t.Errorf("%s is not declared on two qemu:///system hosts", cl)
 		}
 	}
 	n := 0
@@ -550,8 +554,10 @@ func writeQEMUReport(t *testing.T, rep *conformance.Report) {
 	for i, line := range strings.Split(strings.TrimRight(string(section), "\n"), "\n") {
 		switch {
 		case i == 0:
-			b.WriteString("# On qemu:///system (QEMU 7.2, TCG)\n\n`go test ./drivers/libvirt -run QEMUConformance -update-report`, " +
-				"in process; hot-plug's checks are left out (their detach needs a guest: TestQEMUGuestLifecycle proves hot-plug with a real kernel).\n")
+			b.WriteString("# On qemu:///system (QEMU 7.2, TCG), two hosts\n\n`go test ./drivers/libvirt -run QEMUConformance -update-report`, " +
+				"in process, on a datacenter of two libvirt hosts (this machine's libvirtd and a second one in its own mount namespace " +
+				"with its own host UUID, started by scripts/libvirt-up.sh), so the suite migrates too; hot-plug's checks are left out " +
+				"(their detach needs a guest: TestQEMUGuestLifecycle proves hot-plug with a real kernel).\n")
 		case strings.HasPrefix(line, "#"):
 			b.WriteString("#" + line + "\n")
 		default:
@@ -662,4 +668,125 @@ func TestQEMUDaemonRestart(t *testing.T) {
 		n, _ := strconv.Atoi(e.Cursor)
 		return e.ResourceID == s.ID && e.ToState == string(core.ServerShutoff) && n > mark
 	})
+}
+
+// secondHostSocket is the socket of a second libvirtd on this machine, in
+// its own mount namespace with its own host UUID (scripts/libvirt-up.sh
+// starts it): to libvirt, another host to migrate to.
+const secondHostSocket = "/var/lib/gisiaas-lv2/run/libvirt-sock"
+
+func secondHostURI() string { return "qemu+unix:///system?socket=" + secondHostSocket }
+
+// needSecondHost connects to the second libvirtd, or fails under CI /
+// skips elsewhere with the reason, and prepares its pool and network.
+func needSecondHost(t *testing.T) *lv.Connect {
+	t.Helper()
+	c, err := lv.NewConnect(secondHostURI())
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI: no second libvirtd at %s to migrate to (scripts/libvirt-up.sh starts it): %v", secondHostSocket, err)
+		}
+		t.Skipf("skipped: no second libvirtd at %s (scripts/libvirt-up.sh starts it): %v", secondHostSocket, err)
+	}
+	t.Cleanup(func() { _, _ = c.Close() })
+	cleanupLeftovers(c)
+	pool, err := c.StoragePoolDefineXML("<pool type='dir'><name>"+qemuPool+"</name><target><path>"+filepath.Join(qemuTestDir, "pool")+"</path></target></pool>", 0)
+	if err != nil {
+		t.Fatalf("second host: defining pool: %v", err)
+	}
+	if err := pool.Build(0); err != nil {
+		t.Fatalf("second host: building pool: %v", err)
+	}
+	if err := pool.Create(0); err != nil {
+		t.Fatalf("second host: starting pool: %v", err)
+	}
+	_ = pool.Free()
+	net, err := c.NetworkDefineXML("<network><name>" + qemuNet + "</name><bridge name='gisiaastest1'/>" +
+		"<ip address='10.251.8.1' netmask='255.255.255.0'><dhcp><range start='10.251.8.10' end='10.251.8.200'/></dhcp></ip></network>")
+	if err != nil {
+		t.Fatalf("second host: defining network: %v", err)
+	}
+	if err := net.Create(); err != nil {
+		t.Fatalf("second host: starting network: %v", err)
+	}
+	_ = net.Free()
+	t.Cleanup(func() { cleanupLeftovers(c) })
+	return c
+}
+
+// TestQEMULiveMigration moves a running server between two libvirt hosts
+// of one datacenter (two daemons of this machine with their own host
+// UUIDs and storage): live, its disk copied, defined on the destination
+// and undefined on the source.
+func TestQEMULiveMigration(t *testing.T) {
+	c := needQEMU(t)
+	qemuFixture(t, c)
+	c2 := needSecondHost(t)
+	d, err := New(Config{Datacenters: []DatacenterConfig{{ID: "default", Hosts: []HostConfig{{Name: "h1", URI: qemuURI}, {Name: "h2", URI: secondHostURI()}}}},
+		Pool: qemuPool, Networks: []string{qemuNet}, DomainType: "qemu",
+		Flavors:     []core.Flavor{{ID: "q1", Name: "q1", VCPUs: 1, MemoryMB: 128, DiskGB: 1, Public: true}},
+		Images:      []ImageConfig{{ID: "empty", Name: "empty", Volume: "empty.img", CreateSizeGB: 1}},
+		StopTimeout: Duration(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := testCtx(t)
+	info, _ := d.Info(ctx)
+	if !info.Supports(core.ClauseServerLiveMigrate) {
+		t.Fatal("two QEMU hosts in a datacenter, and B.2.1.9 is not declared")
+	}
+	s, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: "mig", DatacenterID: "default"},
+		Name: "traveller", FlavorID: "q1", ImageID: "empty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.DeleteServer(context.Background(), s.ID) })
+	to := "h2"
+	if s.Host == "h2" {
+		to = "h1"
+	}
+	wantKind(t, "to the host it is on", d.LiveMigrateServer(ctx, s.ID, s.Host), core.Conflict)
+	start := time.Now()
+	if err := d.LiveMigrateServer(ctx, s.ID, to); err != nil {
+		t.Fatalf("LiveMigrateServer %s → %s: %v", s.Host, to, err)
+	}
+	t.Logf("migrated in %s", time.Since(start).Round(time.Millisecond))
+	got, err := d.GetServer(ctx, s.ID)
+	if err != nil || got.Status != core.ServerActive || got.Host != to {
+		t.Fatalf("after the migration: %+v %v", got, err)
+	}
+	ev := waitEvent(t, d, "MIGRATING→ACTIVE on the destination", func(e core.Event) bool {
+		return e.ResourceID == s.ID && e.FromState == string(core.ServerMigrating) && e.ToState == string(core.ServerActive) && e.Attributes.Host == to
+	})
+	if ev.ProjectID != "mig" {
+		t.Fatalf("event %+v", ev)
+	}
+	dst, src := c2, c
+	if to == "h1" {
+		dst, src = c, c2
+	}
+	if dom, err := dst.LookupDomainByUUIDString(s.ID); err != nil {
+		t.Fatalf("the destination has no domain %s: %v", s.ID, err)
+	} else {
+		active, _ := dom.IsActive()
+		persistent, _ := dom.IsPersistent()
+		_ = dom.Free()
+		if !active || !persistent {
+			t.Fatalf("the destination's domain: active %v, persistent %v", active, persistent)
+		}
+	}
+	if dom, err := src.LookupDomainByUUIDString(s.ID); err == nil {
+		_ = dom.Free()
+		t.Fatal("the source still has the domain")
+	}
+	for _, e := range d.Events() {
+		if e.ResourceID == s.ID && e.ToState == core.StateDeleted {
+			t.Fatalf("the migration reported the server deleted: %+v", e)
+		}
+	}
+	if err := d.DeleteServer(ctx, s.ID); err != nil {
+		t.Fatalf("DeleteServer on the destination: %v", err)
+	}
+	waitEvent(t, d, "DELETED", func(e core.Event) bool { return e.ResourceID == s.ID && e.ToState == core.StateDeleted })
 }
