@@ -182,3 +182,45 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	_, err = d.GetLoadBalancer(ctx, "no-such-lb")
 	netWantKind(t, "show unknown", err, core.NotFound)
 }
+
+// A load balancer without listeners sits on the project's first private
+// subnet, and its first member gets a pool of its own at port 80.
+func TestLoadBalancerWithoutListeners(t *testing.T) {
+	d := testDriver(t)
+	if d.admin.lb == nil {
+		t.Skip("the cloud has no Octavia")
+	}
+	ctx := testContext(t)
+	_, priv := netFixture(t, ctx, d)
+	l, err := d.CreateLoadBalancer(ctx, core.LoadBalancerCreate{Name: "lb-bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := testContext(t)
+		if _, err := d.GetLoadBalancer(ctx, l.ID); err == nil {
+			_ = d.lbSettle(ctx, "cleanup", l.ID)
+			_ = d.DeleteLoadBalancer(ctx, l.ID)
+		}
+	})
+	if !slices.ContainsFunc(priv.Subnets, func(s core.Subnet) bool { return s.ID == l.SubnetID }) {
+		t.Errorf("subnet %s, want the private network's", l.SubnetID)
+	}
+	if a := netLBActive(t, ctx, d, l.ID); len(a.Listeners) != 0 || len(a.Members) != 0 {
+		t.Fatalf("listeners %+v members %+v", a.Listeners, a.Members)
+	}
+	server, addr := netTestServer(t, ctx, d, priv.ID)
+	if _, err := d.AddMember(ctx, l.ID, core.MemberAdd{ServerID: server, Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	a := netLBActive(t, ctx, d, l.ID)
+	if len(a.Members) != 1 || a.Members[0].ServerID != server || a.Members[0].Address != addr || a.Members[0].Port != 8080 {
+		t.Fatalf("members %+v, want server %s at %s:8080", a.Members, server, addr)
+	}
+	if _, err := d.RemoveMember(ctx, l.ID, core.MemberRemove{ServerID: server}); err != nil {
+		t.Fatal(err)
+	}
+	if a = netLBActive(t, ctx, d, l.ID); len(a.Members) != 0 {
+		t.Fatalf("members %+v after removal", a.Members)
+	}
+}
