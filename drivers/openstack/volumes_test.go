@@ -379,8 +379,22 @@ func TestVolumeAttachDetach(t *testing.T) {
 	if ev.Attributes.ServerID != s.ID || ev.Attributes.SizeGB != 1 || ev.FromState == "" {
 		t.Errorf("in-use event: %+v", ev)
 	}
+	other := volServer(t, d, "voltest-attach-other")
+	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: other.ID})
+	volWantKind(t, "attach an in-use volume to a second server", err, core.Conflict)
 
 	volWantKind(t, "delete an attached volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	// An attached volume grows too (Cinder 3.42 tells Nova).
+	if _, err := d.ExtendVolume(ctx, v.ID, 2); err != nil {
+		t.Fatalf("ExtendVolume in-use: %v", err)
+	}
+	volWaitFor(t, "in-use at 2 GB", 2*time.Minute, func() (bool, error) {
+		g, err := d.GetVolume(ctx, v.ID)
+		if err == nil && g.Status == core.VolumeError {
+			err = fmt.Errorf("volume went to error (%s)", g.NativeStatus)
+		}
+		return err == nil && g.Status == core.VolumeInUse && g.SizeGB == 2 && len(g.Attachments) == 1, err
+	})
 	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
 	volWantKind(t, "attach to the same server again", err, core.Conflict)
 	_, err = d.DetachVolume(ctx, v.ID, "00000000-0000-0000-0000-000000000000")
