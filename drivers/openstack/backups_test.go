@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/backups"
+
 	"github.com/gisiaas/gisiaas/core"
 )
 
@@ -129,4 +131,34 @@ func TestBackupFullThenIncremental(t *testing.T) {
 	volWantKind(t, "delete it again", d.DeleteBackup(ctx, full.ID), core.NotFound)
 	_, err = d.GetBackup(ctx, "00000000-0000-0000-0000-000000000000")
 	volWantKind(t, "show an unknown backup", err, core.NotFound)
+}
+
+// TestBackupParent is Cinder's choice of an incremental backup's parent:
+// the newest available backup by data timestamp, only when an available
+// full one exists.
+func TestBackupParent(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	b := func(id, status string, inc bool, data time.Duration) backups.Backup {
+		return backups.Backup{ID: id, Status: status, IsIncremental: inc, DataTimestamp: t0.Add(data), CreatedAt: t0.Add(data)}
+	}
+	for _, c := range []struct {
+		name string
+		bs   []backups.Backup
+		want string
+		ok   bool
+	}{
+		{"none", nil, "", false},
+		{"a full one still creating", []backups.Backup{b("f", "creating", false, 0)}, "", false},
+		{"only incremental ones available", []backups.Backup{b("f", "error", false, 0), b("i", "available", true, time.Minute)}, "", false},
+		{"one full", []backups.Backup{b("f", "available", false, 0)}, "f", true},
+		{"the newest incremental", []backups.Backup{b("f", "available", false, 0), b("i1", "available", true, time.Minute),
+			b("i2", "available", true, 2*time.Minute), b("i3", "creating", true, 3*time.Minute)}, "i2", true},
+		{"a newer full", []backups.Backup{b("i1", "available", true, time.Minute), b("f2", "available", false, 2*time.Minute),
+			b("f1", "available", false, 0)}, "f2", true},
+	} {
+		got, ok := backupParent(c.bs)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -493,5 +495,74 @@ func TestVolumeInUse(t *testing.T) {
 	// Back to in-use once the backup is done, and still attached.
 	if g := volWaitStatus(t, d, v.ID, core.VolumeInUse); len(g.Attachments) != 1 {
 		t.Errorf("after the backup: %+v", g)
+	}
+}
+
+// TestVolumeCinderQuery checks the list filters gophercloud lacks, spelled
+// as Cinder parses them.
+func TestVolumeCinderQuery(t *testing.T) {
+	q, err := scope("p1").withMetadata(metaToken, "gisiaas-ct-abc").ToVolumeListQuery()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "?all_tenants=1&metadata=%7B%27gisiaas%3Atoken%27%3A%27gisiaas-ct-abc%27%7D&project_id=p1"
+	if q != want {
+		t.Errorf("query %s, want %s", q, want)
+	}
+	if q, _ := (cinderQuery{}).ToBackupListDetailQuery(); q != "" {
+		t.Errorf("empty query %q", q)
+	}
+	if q, _ := scope("").ToSnapshotListQuery(); q != "?all_tenants=1" {
+		t.Errorf("every project: %q", q)
+	}
+}
+
+// TestVolumeTokenLocks checks that one token's creates run one at a time
+// and that the lock table empties.
+func TestVolumeTokenLocks(t *testing.T) {
+	k := keyedLocks{m: map[string]*keyedLock{}}
+	var mu sync.Mutex
+	inside, most := 0, 0
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock := k.lock("t")
+			mu.Lock()
+			inside++
+			most = max(most, inside)
+			mu.Unlock()
+			runtime.Gosched() // let another holder in, were the lock broken
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			unlock()
+		}()
+	}
+	wg.Wait()
+	if most != 1 {
+		t.Errorf("%d creates of one token ran at once", most)
+	}
+	k.lock("")() // no token: nothing to lock
+	if len(k.m) != 0 {
+		t.Errorf("lock table keeps %d entries", len(k.m))
+	}
+}
+
+// TestVolumeAttachModeFlag checks the mode a new attachment gets.
+func TestVolumeAttachModeFlag(t *testing.T) {
+	for _, c := range []struct {
+		md   map[string]string
+		want string
+	}{
+		{nil, "rw"},
+		{map[string]string{"readonly": "True"}, "ro"},
+		{map[string]string{"readonly": "False"}, "rw"},
+		{map[string]string{"attached_mode": "ro"}, "rw"},
+	} {
+		if got := volumeAttachMode(c.md); got != c.want {
+			t.Errorf("%v: %s, want %s", c.md, got, c.want)
+		}
 	}
 }
