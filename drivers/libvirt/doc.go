@@ -15,9 +15,13 @@
 // Volumes and images have no libvirt events: the driver emits theirs on its
 // own successful operations.
 //
+// Security groups are nwfilters; live migration moves a domain to another
+// host of its datacenter with virDomainMigrate.
+//
 // What a connection cannot do is not declared: the capabilities depend on
-// the hypervisor of the configured hosts (the test driver has no hot-plug,
-// no volume upload or resize, no nwfilter and no migration). See
+// the hypervisor of the configured hosts (libvirt's test driver has no
+// volume upload or resize, no nwfilter and no migration; its volumes attach
+// to the persistent definition, as it has no hot-plug). See
 // docs/drivers/libvirt.md.
 //
 //	d, err := libvirt.New(libvirt.Config{URI: "test:///default", Pool: "default-pool",
