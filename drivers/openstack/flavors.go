@@ -22,10 +22,12 @@ type flavorNames struct {
 	byNm map[string]string
 }
 
-var flavorCache sync.Map // *Driver → *flavorNames; the Driver struct is not ours to extend
+// flavorCaches holds one cache per compute endpoint: drivers of the same
+// cloud share it, and a closed driver leaves nothing behind but its names.
+var flavorCaches sync.Map // compute endpoint → *flavorNames
 
 func (d *Driver) flavorNames() *flavorNames {
-	v, _ := flavorCache.LoadOrStore(d, &flavorNames{})
+	v, _ := flavorCaches.LoadOrStore(d.admin.compute.Endpoint, &flavorNames{})
 	return v.(*flavorNames)
 }
 

@@ -90,13 +90,14 @@ func (d *Driver) novaServerByID(ctx context.Context, op, id string) (novaServer,
 
 // snapshotImages remembers whether an image is a server snapshot (it never
 // changes): billing's FromSnapshot, asked for on every observation.
-var snapshotImages sync.Map // image id → bool
+var snapshotImages sync.Map // image endpoint + id → bool
 
 func (d *Driver) isSnapshotImage(ctx context.Context, id string) bool {
 	if id == "" {
 		return false
 	}
-	if v, ok := snapshotImages.Load(id); ok {
+	k := d.admin.image.Endpoint + id
+	if v, ok := snapshotImages.Load(k); ok {
 		return v.(bool)
 	}
 	im, err := images.Get(ctx, d.admin.image, id).Extract()
@@ -104,7 +105,7 @@ func (d *Driver) isSnapshotImage(ctx context.Context, id string) bool {
 		return false // not cached: Glance may answer next time
 	}
 	snap := imageTypeOf(im.Properties) == core.ImageTypeSnapshot
-	snapshotImages.Store(id, snap)
+	snapshotImages.Store(k, snap)
 	return snap
 }
 

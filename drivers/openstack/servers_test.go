@@ -413,6 +413,20 @@ func TestServerLifecycle(t *testing.T) {
 		t.Errorf("snapshot event %+v", e.Attributes)
 	}
 
+	// A server booted from the snapshot is billed as one (FromSnapshot).
+	s2, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, DatacenterID: dc},
+		Name: "srvfromsnap-" + d.events.boot, FlavorID: b.small, ImageID: snap.ID, Networks: []core.NetworkAttachment{{NetworkID: b.network}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, s2.ID) })
+	e = ev.wait(t, ctx, "server from the snapshot to ACTIVE", func(e core.Event) bool {
+		return e.ResourceID == s2.ID && e.ToState == string(core.ServerActive)
+	})
+	if !e.Attributes.FromSnapshot || e.Attributes.ImageID != snap.ID {
+		t.Errorf("server from a snapshot: event attributes %+v", e.Attributes)
+	}
+
 	// Delete.
 	srvDeleteAndWait(t, ctx, d, s.ID)
 	ev.wait(t, ctx, "server to DELETED", func(e core.Event) bool {
