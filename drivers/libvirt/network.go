@@ -226,9 +226,9 @@ func (d *Driver) ListPorts(ctx context.Context, opts core.ListOptions) ([]core.P
 	}
 	out := []core.Port{}
 	for _, s := range servers {
-		for _, a := range s.Addresses {
-			out = append(out, core.Port{ID: a.PortID, NetworkID: a.NetworkID, DeviceID: s.ID, MACAddress: a.MAC, FixedIP: a.Address,
-				SubnetID: a.NetworkID + "-ip0", Status: core.NetActive})
+		for _, p := range s.ports {
+			out = append(out, core.Port{ID: p.PortID, Name: s.Name, NetworkID: p.NetworkID, SubnetID: p.SubnetID, DeviceID: s.ID,
+				MACAddress: p.MAC, FixedIP: p.IP, Status: core.NetActive})
 		}
 	}
 	return out, nil

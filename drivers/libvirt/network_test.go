@@ -41,7 +41,7 @@ func TestNetworks_ListAndAddresses(t *testing.T) {
 		Networks: []core.NetworkAttachment{{NetworkID: "nowhere"}}})
 	wantKind(t, "an unknown network", err, core.InvalidArgument)
 	ports, err := d.ListPorts(ctx, core.ListOptions{ProjectID: "net"})
-	if err != nil || len(ports) != 2 {
+	if err != nil || len(ports) != 2 || ports[0].SubnetID != n.Subnets[0].ID || ports[0].DeviceID != a.ID || ports[0].FixedIP != ipA {
 		t.Fatalf("ListPorts: %+v %v", ports, err)
 	}
 }

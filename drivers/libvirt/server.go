@@ -391,6 +391,7 @@ func (d *Driver) pickHost(op, dc string, im imageRecord, all []listed) (*host, e
 type listed struct {
 	core.Server
 	token string
+	ports []portMeta
 }
 
 // listServers reads every driver server of the hosts opts selects.
@@ -417,7 +418,7 @@ func (d *Driver) listServers(op string, opts core.ListOptions) ([]listed, error)
 			if opts.ProjectID != "" && s.ProjectID != opts.ProjectID {
 				continue
 			}
-			out = append(out, listed{Server: s, token: m.ClientToken})
+			out = append(out, listed{Server: s, token: m.ClientToken, ports: m.Addresses})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
