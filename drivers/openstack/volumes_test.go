@@ -566,3 +566,61 @@ func TestVolumeAttachModeFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeFromImage creates a volume from the image tiny: it names the
+// image from the create's answer on.
+func TestVolumeFromImage(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	ip, err := images.List(d.admin.image, images.ListOpts{Name: "tiny"}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ims, err := images.ExtractImages(ip)
+	if err != nil || len(ims) == 0 {
+		t.Fatalf("image tiny: %v (%d)", err, len(ims))
+	}
+	m := core.CreateMeta{ProjectID: volTestProject}
+	_, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, SizeGB: 1, ImageID: "00000000-0000-0000-0000-000000000000"})
+	volWantKind(t, "a volume from an unknown image", err, core.InvalidArgument)
+	c, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-fromimage", SizeGB: 1, ImageID: ims[0].ID})
+	if err != nil {
+		t.Fatalf("CreateVolume from an image: %v", err)
+	}
+	volCleanup(t, d, c.ID)
+	if c.ImageID != ims[0].ID {
+		t.Errorf("create answered image %q, want %s", c.ImageID, ims[0].ID)
+	}
+	if v := volWaitStatus(t, d, c.ID, core.VolumeAvailable); v.ImageID != ims[0].ID {
+		t.Errorf("volume from an image: %+v", v)
+	}
+}
+
+// TestVolumeConcurrentToken checks that concurrent creates with one client
+// token make one volume.
+func TestVolumeConcurrentToken(t *testing.T) {
+	d := testDriver(t)
+	req := core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject, ClientToken: "voltest-race-" + d.events.boot},
+		Name: "voltest-race", SizeGB: 1}
+	ids := make([]string, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := d.CreateVolume(testContext(t), req)
+			ids[i], errs[i] = v.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil {
+			t.Fatalf("create %d: %v", i, errs[i])
+		}
+		volCleanup(t, d, ids[i])
+		if ids[i] != ids[0] {
+			t.Errorf("creates with one token made %s and %s", ids[0], ids[i])
+		}
+	}
+}
