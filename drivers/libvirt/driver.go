@@ -47,6 +47,9 @@ type Driver struct {
 	transient map[string]core.ServerStatus
 	// caps is what every host's hypervisor can do.
 	caps hostCaps
+	// kicks wake what waits for a domain's next event, by domain id.
+	kickMu sync.Mutex
+	kicks  map[string][]chan struct{}
 }
 
 var _ core.Driver = (*Driver)(nil)
@@ -57,7 +60,7 @@ type host struct {
 	mu            sync.Mutex
 	conn          *lv.Connect
 	typ           string // the connection's hypervisor type: "TEST", "QEMU" …
-	callbackID    int
+	callbackIDs   []int
 	markLost      func() // what libvirt's close callback calls: reconnect
 }
 
@@ -124,7 +127,8 @@ func New(cfg Config) (*Driver, error) {
 		st.Epoch = newID()[:8]
 	}
 	d := &Driver{cfg: cfg, st: st, hosts: map[string]*host{}, changed: make(chan struct{}),
-		queue: newEventQueue(), done: make(chan struct{}), transient: map[string]core.ServerStatus{}}
+		queue: newEventQueue(), done: make(chan struct{}), transient: map[string]core.ServerStatus{},
+		kicks: map[string][]chan struct{}{}}
 	for _, f := range cfg.Flavors {
 		if _, ok := d.st.Flavors[f.ID]; !ok {
 			d.st.Flavors[f.ID] = f
@@ -202,18 +206,28 @@ func (d *Driver) connect(h *host) error {
 	if err := conn.RegisterCloseCallback(func(*lv.Connect, lv.ConnectCloseReason) { markLost() }); err != nil {
 		slog.Warn("libvirt: no close callback", "host", h.name, "err", err)
 	}
-	id, err := conn.DomainEventLifecycleRegister(nil, func(_ *lv.Connect, dom *lv.Domain, ev *lv.DomainEventLifecycle) {
-		uuid, err := dom.GetUUIDString()
-		if err == nil {
-			d.queue.push(domainEvent{host: h.name, uuid: uuid, kind: ev.Event})
+	queue := func(dom *lv.Domain) {
+		if uuid, err := dom.GetUUIDString(); err == nil {
+			d.queue.push(domainEvent{host: h.name, uuid: uuid})
 		}
-	})
+	}
+	id, err := conn.DomainEventLifecycleRegister(nil, func(_ *lv.Connect, dom *lv.Domain, _ *lv.DomainEventLifecycle) { queue(dom) })
 	if err != nil {
 		_, _ = conn.Close()
 		return fmt.Errorf("libvirt host %s: domain events: %w", h.name, lverr("connect", err))
 	}
+	ids := []int{id}
+	// A disk the guest released and a finished job (a backup) wake what
+	// waits for them; a hypervisor without these events leaves the waits
+	// to their slow re-checks.
+	if id, err := conn.DomainEventDeviceRemovedRegister(nil, func(_ *lv.Connect, dom *lv.Domain, _ *lv.DomainEventDeviceRemoved) { queue(dom) }); err == nil {
+		ids = append(ids, id)
+	}
+	if id, err := conn.DomainEventJobCompletedRegister(nil, func(_ *lv.Connect, dom *lv.Domain, _ *lv.DomainEventJobCompleted) { queue(dom) }); err == nil {
+		ids = append(ids, id)
+	}
 	h.mu.Lock()
-	h.conn, h.typ, h.callbackID, h.markLost = conn, typ, id, markLost
+	h.conn, h.typ, h.callbackIDs, h.markLost = conn, typ, ids, markLost
 	h.mu.Unlock()
 	d.wg.Add(1)
 	go d.watchConnection(h, lost)
@@ -344,7 +358,9 @@ func (d *Driver) closeHosts() {
 	for _, h := range d.order {
 		h.mu.Lock()
 		if h.conn != nil {
-			_ = h.conn.DomainEventDeregister(h.callbackID)
+			for _, id := range h.callbackIDs {
+				_ = h.conn.DomainEventDeregister(id)
+			}
 			_, _ = h.conn.Close()
 			h.conn = nil
 		}

@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-
-	lv "libvirt.org/go/libvirt"
+	"time"
 
 	"github.com/gisiaas/gisiaas/core"
 )
 
-// domainEvent is one lifecycle callback of libvirt, queued for the worker:
-// the callback runs on libvirt's event loop, which must never wait for us.
+// domainEvent is one domain callback of libvirt (lifecycle, a device
+// removed, a job completed), queued for the worker: the callback runs on
+// libvirt's event loop, which must never wait for us.
 type domainEvent struct {
 	host, uuid string
-	kind       lv.DomainEventType
 }
 
 // eventQueue is an unbounded queue: push never blocks the event loop.
@@ -74,7 +73,49 @@ func (d *Driver) worker() {
 		if h := d.hosts[e.host]; h != nil {
 			d.observe(h, e.uuid)
 		}
+		d.kick(e.uuid)
 	}
+}
+
+// awaitEvent waits for domain id's next event, or at most recheck (then
+// the caller checks again by itself), reporting false once the driver is
+// closed.
+func (d *Driver) awaitEvent(id string, recheck time.Duration) bool {
+	ch := make(chan struct{})
+	d.kickMu.Lock()
+	d.kicks[id] = append(d.kicks[id], ch)
+	d.kickMu.Unlock()
+	t := time.NewTimer(recheck)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-d.done:
+		return false
+	}
+	d.kickMu.Lock()
+	for i, c := range d.kicks[id] {
+		if c == ch {
+			d.kicks[id] = append(d.kicks[id][:i], d.kicks[id][i+1:]...)
+			break
+		}
+	}
+	if len(d.kicks[id]) == 0 {
+		delete(d.kicks, id)
+	}
+	d.kickMu.Unlock()
+	return true
+}
+
+// kick wakes everything waiting for domain id's next event.
+func (d *Driver) kick(id string) {
+	d.kickMu.Lock()
+	for _, c := range d.kicks[id] {
+		close(c)
+	}
+	delete(d.kicks, id)
+	d.kickMu.Unlock()
 }
 
 // observe reads server id's state on h and emits the transition from the

@@ -149,8 +149,10 @@ func TestEvents_ReconnectAfterLostConnection(t *testing.T) {
 	h.mu.Unlock()
 	// The connection goes deaf (its callback gone), the domain stops
 	// meanwhile, then libvirt reports the connection closed.
-	if err := old.DomainEventDeregister(h.callbackID); err != nil {
-		t.Fatal(err)
+	for _, id := range h.callbackIDs {
+		if err := old.DomainEventDeregister(id); err != nil {
+			t.Fatal(err)
+		}
 	}
 	destroyBehindTheBack(t, raw, s.ID)
 	before := len(d.Events())

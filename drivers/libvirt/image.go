@@ -543,12 +543,10 @@ func (d *Driver) awaitBackup(h *host, serverID, imageID, name string) {
 		if err != nil {
 			break
 		}
-		t := time.NewTimer(200 * time.Millisecond)
-		select {
-		case <-d.done:
-			t.Stop()
+		// The job's end is libvirt's job-completed event; a re-check every
+		// 2 s covers a hypervisor that does not send it.
+		if !d.awaitEvent(serverID, 2*time.Second) {
 			return
-		case <-t.C:
 		}
 	}
 	var size int64

@@ -559,7 +559,8 @@ func (d *Driver) StopServer(ctx context.Context, id string) error {
 	})
 }
 
-// forceOff powers server id off once the graceful stop's deadline passes.
+// forceOff powers server id off once the graceful stop's deadline passes,
+// woken by the domain's events (its stop ends the wait).
 func (d *Driver) forceOff(h *host, id string, deadline time.Time) {
 	defer d.wg.Done()
 	for {
@@ -579,12 +580,9 @@ func (d *Driver) forceOff(h *host, id string, deadline time.Time) {
 			return
 		}
 		_ = dom.Free()
-		t := time.NewTimer(250 * time.Millisecond)
-		select {
-		case <-d.done:
-			t.Stop()
+		// The domain's stop is an event; the deadline is the only other wake-up.
+		if !d.awaitEvent(id, min(time.Until(deadline)+time.Millisecond, 5*time.Second)) {
 			return
-		case <-t.C:
 		}
 	}
 }

@@ -507,12 +507,10 @@ func (d *Driver) awaitDetach(h *host, id, serverID string) {
 			d.mu.Unlock()
 			return
 		}
-		t := time.NewTimer(100 * time.Millisecond)
-		select {
-		case <-d.done:
-			t.Stop()
+		// The guest's release is libvirt's device-removed event; a re-check
+		// every 2 s covers a hypervisor that does not send it.
+		if !d.awaitEvent(serverID, 2*time.Second) {
 			return
-		case <-t.C:
 		}
 	}
 }
