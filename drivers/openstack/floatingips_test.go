@@ -124,3 +124,23 @@ func TestFloatingIPInvalid(t *testing.T) {
 	_, err = d.UpdateFloatingIP(ctx, "no-such-fip", core.FloatingIPUpdate{})
 	netWantKind(t, "update unknown", err, core.NotFound)
 }
+
+// The state of a floating or public IP is its association; Neutron's own
+// status (DOWN without an L3 agent) is kept native, its ERROR passed on.
+func TestFloatingIPState(t *testing.T) {
+	for _, c := range []struct {
+		native, port string
+		want         core.NetStatus
+	}{
+		{"DOWN", "", core.NetDown},
+		{"DOWN", "p", core.NetActive}, // associated, no L3 agent wired it
+		{"ACTIVE", "p", core.NetActive},
+		{"ACTIVE", "", core.NetDown}, // dissociated, the agent not caught up
+		{"ERROR", "p", core.NetError},
+		{"SOMETHING_NEW", "p", core.NetUnknown},
+	} {
+		if got := fipState(neutronFIP{Status: c.native, PortID: c.port}); got != c.want {
+			t.Errorf("status %s, port %q: %s, want %s", c.native, c.port, got, c.want)
+		}
+	}
+}

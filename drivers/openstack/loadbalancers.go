@@ -355,6 +355,14 @@ func (d *Driver) CreateLoadBalancer(ctx context.Context, req core.LoadBalancerCr
 			return core.LoadBalancer{}, core.WithOp(op, err)
 		}
 	}
+	for i, ls := range req.Listeners {
+		// Octavia needs a certificate from Barbican to terminate TLS, which
+		// the standard's request cannot name: refused now rather than a
+		// build that never ends.
+		if strings.EqualFold(ls.Protocol, "TERMINATED_HTTPS") {
+			return core.LoadBalancer{}, core.Errorf(core.InvalidArgument, "%s: listeners[%d].protocol: TERMINATED_HTTPS needs a TLS certificate this API cannot give; use HTTPS (passed through) or HTTP", op, i)
+		}
+	}
 	osProj, err := d.projects.ensure(ctx, req.ProjectID)
 	if err != nil {
 		return core.LoadBalancer{}, core.WithOp(op, err)

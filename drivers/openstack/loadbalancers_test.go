@@ -10,6 +10,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -172,6 +175,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		"unknown subnet":  {Name: "lb-bad", SubnetID: "no-such-subnet"},
 		"external subnet": {Name: "lb-bad", SubnetID: ext.Subnets[0].ID},
 		"bad protocol":    {Name: "lb-bad", Listeners: []core.Listener{{Protocol: "GOPHER", Port: 70}}},
+		"TLS termination": {Name: "lb-bad", Listeners: []core.Listener{{Protocol: "TERMINATED_HTTPS", Port: 443}}},
 	} {
 		x, err := d.CreateLoadBalancer(ctx, bad)
 		if err == nil {
@@ -222,5 +226,39 @@ func TestLoadBalancerWithoutListeners(t *testing.T) {
 	}
 	if a = netLBActive(t, ctx, d, l.ID); len(a.Members) != 0 {
 		t.Fatalf("members %+v after removal", a.Members)
+	}
+}
+
+// The build's steps, offline: each listener asked for, then its pool, then
+// waiting for Octavia's ACTIVE everywhere.
+func TestLoadBalancerBuildSteps(t *testing.T) {
+	l := loadbalancers.LoadBalancer{ID: "lb", Tags: []string{"gisiaas:dc=nova", lbListenersKey + "TCP:80,UDP:53"}}
+	if w := lbWanted(l); len(w) != 2 || w[0] != (core.Listener{Protocol: "TCP", Port: 80}) || w[1] != (core.Listener{Protocol: "UDP", Port: 53}) {
+		t.Fatalf("wanted %+v", w)
+	}
+	var p lbParts
+	if want, listener, done := lbNextStep(l, p); done || listener != "" || want.Port != 80 {
+		t.Fatalf("first step: %+v %q %v, want listener TCP:80", want, listener, done)
+	}
+	p.listeners = []listeners.Listener{{ID: "l80", Protocol: "TCP", ProtocolPort: 80, ProvisioningStatus: "ACTIVE"}}
+	if want, listener, done := lbNextStep(l, p); done || listener != "l80" || want.Port != 80 {
+		t.Fatalf("second step: %+v %q %v, want the pool of l80", want, listener, done)
+	}
+	p.listeners[0].DefaultPoolID = "p80"
+	p.pools = []pools.Pool{{ID: "p80", ProvisioningStatus: "PENDING_CREATE"}}
+	if want, _, done := lbNextStep(l, p); done || want.Port != 53 {
+		t.Fatalf("third step: %+v %v, want listener UDP:53", want, done)
+	}
+	p.listeners = append(p.listeners, listeners.Listener{ID: "l53", Protocol: "UDP", ProtocolPort: 53, DefaultPoolID: "p53", ProvisioningStatus: "ACTIVE"})
+	p.pools = append(p.pools, pools.Pool{ID: "p53", ProvisioningStatus: "ACTIVE"})
+	if want, _, done := lbNextStep(l, p); done || want.Protocol != "" {
+		t.Fatalf("all made, a pool PENDING_CREATE: %+v %v, want waiting", want, done)
+	}
+	p.pools[0].ProvisioningStatus = "ACTIVE"
+	if _, _, done := lbNextStep(l, p); !done {
+		t.Fatal("all made and ACTIVE: not done")
+	}
+	if _, _, done := lbNextStep(loadbalancers.LoadBalancer{ID: "bare"}, lbParts{}); !done {
+		t.Fatal("a load balancer asked without listeners is built at once")
 	}
 }

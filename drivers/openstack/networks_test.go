@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -181,5 +182,24 @@ func TestNetworkList(t *testing.T) {
 	ps, err = d.ListPorts(ctx, core.ListOptions{ProjectID: stranger})
 	if err != nil || len(ps) != 0 {
 		t.Errorf("ports of a project with none: %d, %v", len(ps), err)
+	}
+}
+
+// Neutron's timestamps, with a zone or without (older releases), in UTC.
+func TestNetworkNeutronTime(t *testing.T) {
+	var v struct {
+		A, B, C neutronTime
+	}
+	if err := json.Unmarshal([]byte(`{"A":"2026-12-07T09:40:00Z","B":"2026-12-07T10:40:00+01:00","C":"2026-12-07T09:40:00"}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 7, 9, 40, 0, 0, time.UTC)
+	for i, got := range []time.Time{v.A.utc(), v.B.utc(), v.C.utc()} {
+		if !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%d: %v, want %v UTC", i, got, want)
+		}
+	}
+	if got := netChanged(v.A, neutronTime{}); !got.Equal(want) {
+		t.Errorf("no updated_at: %v, want created_at", got)
 	}
 }
