@@ -88,7 +88,9 @@ func TestConformanceAgainstOpenStack(t *testing.T) {
 	rep := conformance.RunDriver(t, proc, func(o *conformance.Options) {
 		o.Target = "plugin"
 		o.Run = run
-		o.Log = func(r conformance.CheckResult) { t.Logf("%-10s %s (%s) %s", r.Status, r.ID, r.Duration.Round(time.Millisecond), r.Message) }
+		o.Log = func(r conformance.CheckResult) {
+			t.Logf("%-10s %s (%s) %s", r.Status, r.ID, r.Duration.Round(time.Millisecond), r.Message)
+		}
 	})
 	dir := t.TempDir()
 	if err := conformance.WriteReports(rep, dir); err != nil {
