@@ -2,12 +2,14 @@ package openstack
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -87,15 +89,41 @@ func (d *Driver) fipMeta(ctx context.Context, f neutronFIP) core.Meta {
 		CreatedAt: f.CreatedAt.utc(), UpdatedAt: netChanged(f.CreatedAt, f.UpdatedAt)}
 }
 
-func (d *Driver) floatingIPOf(ctx context.Context, f neutronFIP) core.FloatingIP {
+// floatingIPOf is the standard's view of a floating IP. subs caches the
+// subnets of floating networks between the calls of one list (nil: none).
+func (d *Driver) floatingIPOf(ctx context.Context, f neutronFIP, subs map[string][]neutronSubnet) core.FloatingIP {
 	out := core.FloatingIP{Meta: d.fipMeta(ctx, f), ID: f.ID, FloatingNetworkID: f.FloatingNetworkID, FloatingIP: f.FloatingIP,
-		PortID: f.PortID, FixedIP: f.FixedIP, Status: fipState(f), NativeStatus: f.Status}
+		SubnetID: d.fipSubnet(ctx, subs, f), PortID: f.PortID, FixedIP: f.FixedIP, Status: fipState(f), NativeStatus: f.Status}
 	if f.PortID != "" && f.PortDetails != nil {
 		p := f.PortDetails
 		out.PortDetails = &core.PortDetails{Status: netState(p.Status), Name: p.Name, NetworkID: p.NetworkID,
 			DeviceID: p.DeviceID, MACAddress: p.MACAddress}
 	}
 	return out
+}
+
+// fipSubnet is the subnet of its network a floating IP's address is in:
+// Neutron's answer does not say. "" when the subnets cannot be read.
+func (d *Driver) fipSubnet(ctx context.Context, cache map[string][]neutronSubnet, f neutronFIP) string {
+	subs, ok := cache[f.FloatingNetworkID]
+	if !ok {
+		if err := neutronList(ctx, subnets.List(d.admin.network, subnets.ListOpts{NetworkID: f.FloatingNetworkID}), "subnets", &subs); err != nil {
+			return ""
+		}
+		if cache != nil {
+			cache[f.FloatingNetworkID] = subs
+		}
+	}
+	a, err := netip.ParseAddr(f.FloatingIP)
+	if err != nil {
+		return ""
+	}
+	for _, s := range subs {
+		if p, err := netip.ParsePrefix(s.CIDR); err == nil && p.Contains(a) {
+			return s.ID
+		}
+	}
+	return ""
 }
 
 // fipObservation is what observe learns from a floating or public IP.
@@ -190,9 +218,7 @@ func (d *Driver) CreateFloatingIP(ctx context.Context, req core.FloatingIPCreate
 		}
 	}
 	d.observe(ctx, d.fipObservation(ctx, f))
-	out := d.floatingIPOf(ctx, f)
-	out.SubnetID = req.SubnetID
-	return out, nil
+	return d.floatingIPOf(ctx, f, nil), nil
 }
 
 // GetFloatingIP shows a floating IP with its port's details (B.3.2.4).
@@ -202,7 +228,7 @@ func (d *Driver) GetFloatingIP(ctx context.Context, id string) (core.FloatingIP,
 		return core.FloatingIP{}, err
 	}
 	d.observe(ctx, d.fipObservation(ctx, f))
-	return d.floatingIPOf(ctx, f), nil
+	return d.floatingIPOf(ctx, f, nil), nil
 }
 
 // ListFloatingIPs lists floating IPs, public IPs left out (B.3.2.4).
@@ -213,12 +239,13 @@ func (d *Driver) ListFloatingIPs(ctx context.Context, opts core.ListOptions) ([]
 		return nil, err
 	}
 	out := []core.FloatingIP{}
+	subs := map[string][]neutronSubnet{}
 	for _, f := range fs {
 		if isPublicIP(f) {
 			continue
 		}
 		d.observe(ctx, d.fipObservation(ctx, f))
-		if c := d.floatingIPOf(ctx, f); netInDC(opts, c.DatacenterID) {
+		if c := d.floatingIPOf(ctx, f, subs); netInDC(opts, c.DatacenterID) {
 			out = append(out, c)
 		}
 	}
@@ -277,13 +304,13 @@ func (d *Driver) UpdateFloatingIP(ctx context.Context, id string, req core.Float
 		return core.FloatingIP{}, err
 	}
 	if req.PortID == f.PortID && (req.FixedIP == "" || req.FixedIP == f.FixedIP) {
-		return d.floatingIPOf(ctx, f), nil // already so: nothing changes
+		return d.floatingIPOf(ctx, f, nil), nil // already so: nothing changes
 	}
 	if f, err = d.setFIPPort(ctx, op, id, req.PortID, req.FixedIP); err != nil {
 		return core.FloatingIP{}, err
 	}
 	d.observe(ctx, d.fipObservation(ctx, f))
-	return d.floatingIPOf(ctx, f), nil
+	return d.floatingIPOf(ctx, f, nil), nil
 }
 
 // setFIPPort maps floating IP id to port (dissociates it when port is "")

@@ -26,7 +26,7 @@ func TestFloatingIPLifecycle(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = d.DeleteFloatingIP(testContext(t), f.ID) })
 	if f.Status != core.NetDown || f.PortID != "" || f.PortDetails != nil || f.ProjectID != netTestProject ||
-		f.Tags["purpose"] != "fip-test" || f.DatacenterID == "" || f.FloatingNetworkID != ext.ID {
+		f.Tags["purpose"] != "fip-test" || f.DatacenterID == "" || f.FloatingNetworkID != ext.ID || f.SubnetID != ext.Subnets[0].ID {
 		t.Fatalf("created %+v", f)
 	}
 	if a, err := netip.ParseAddr(f.FloatingIP); err != nil || !netip.MustParsePrefix(ext.Subnets[0].CIDR).Contains(a) {
@@ -48,7 +48,7 @@ func TestFloatingIPLifecycle(t *testing.T) {
 		t.Errorf("public IPs list the floating IP (%v)", err)
 	}
 	fs, err := d.ListFloatingIPs(ctx, core.ListOptions{ProjectID: netTestProject})
-	if err != nil || !slices.ContainsFunc(fs, func(x core.FloatingIP) bool { return x.ID == f.ID && x.FloatingIP == f.FloatingIP }) {
+	if err != nil || !slices.ContainsFunc(fs, func(x core.FloatingIP) bool { return x.ID == f.ID && x.FloatingIP == f.FloatingIP && x.SubnetID == f.SubnetID }) {
 		t.Errorf("the project's list lacks %s (%v)", f.ID, err)
 	}
 	fs, err = d.ListFloatingIPs(ctx, core.ListOptions{ProjectID: "nettest-nobody"})
