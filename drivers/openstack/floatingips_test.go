@@ -48,7 +48,9 @@ func TestFloatingIPLifecycle(t *testing.T) {
 		t.Errorf("public IPs list the floating IP (%v)", err)
 	}
 	fs, err := d.ListFloatingIPs(ctx, core.ListOptions{ProjectID: netTestProject})
-	if err != nil || !slices.ContainsFunc(fs, func(x core.FloatingIP) bool { return x.ID == f.ID && x.FloatingIP == f.FloatingIP && x.SubnetID == f.SubnetID }) {
+	if err != nil || !slices.ContainsFunc(fs, func(x core.FloatingIP) bool {
+		return x.ID == f.ID && x.FloatingIP == f.FloatingIP && x.SubnetID == f.SubnetID
+	}) {
 		t.Errorf("the project's list lacks %s (%v)", f.ID, err)
 	}
 	fs, err = d.ListFloatingIPs(ctx, core.ListOptions{ProjectID: "nettest-nobody"})
