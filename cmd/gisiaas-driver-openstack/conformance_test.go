@@ -88,6 +88,9 @@ func TestConformanceAgainstOpenStack(t *testing.T) {
 	rep := conformance.RunDriver(t, proc, func(o *conformance.Options) {
 		o.Target = "plugin"
 		o.Run = run
+		// A run of its own: the seed names the run's project and tag, so
+		// runs against the same cloud never see each other's resources.
+		o.Seed = uint64(time.Now().UnixNano())
 		o.Log = func(r conformance.CheckResult) {
 			t.Logf("%-10s %s (%s) %s", r.Status, r.ID, r.Duration.Round(time.Millisecond), r.Message)
 		}
