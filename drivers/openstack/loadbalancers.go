@@ -29,9 +29,9 @@ import (
 // create makes the load balancer alone, with the listeners it asked for in a
 // tag (lbListenersKey), and the driver builds the rest one step at a time,
 // each when Octavia is ACTIVE again: a listener, then its pool. Every read
-// of a load balancer takes the next step (so a restart of the driver
-// resumes a build), and a goroutine started by the create keeps reading
-// until the build is done. Until then the load balancer is PENDING_CREATE
+// of a load balancer and every poll takes the next step (so a restart of
+// the driver resumes a build), and a goroutine started by the create keeps
+// reading until the build is done. Until then the load balancer is PENDING_CREATE
 // whatever Octavia says between the steps (NativeStatus keeps Octavia's
 // value): the standard's ACTIVE means usable as asked.
 //
@@ -677,6 +677,10 @@ func (d *Driver) pollLoadBalancers(ctx context.Context, since time.Time) ([]obse
 	}
 	obs := make([]observation, 0, len(ls))
 	for _, l := range ls {
+		// A build whose goroutine is gone (the driver restarted) goes on here.
+		if lbState(l.ProvisioningStatus) == core.LBActive {
+			d.lbStep(ctx, l, parts[l.ID])
+		}
 		obs = append(obs, d.lbObservation(l, d.loadBalancerOf(ctx, l, parts[l.ID])))
 	}
 	return obs, true, nil
