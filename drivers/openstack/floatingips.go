@@ -158,7 +158,11 @@ func (d *Driver) createFIP(ctx context.Context, op string, m core.CreateMeta, pu
 	if err != nil {
 		return neutronFIP{}, core.WithOp(op, err)
 	}
-	if tok := tokenTag(osProj, m.ClientToken); tok != "" {
+	tok := tokenTag(osProj, m.ClientToken)
+	// Held from the lookup to the tags, so that two concurrent retries in
+	// this process cannot both miss the lookup and create twice.
+	defer tokenLocks.lock(tok)()
+	if tok != "" {
 		fs, err := d.listFIPs(ctx, floatingips.ListOpts{ProjectID: osProj, Tags: tok})
 		if err != nil {
 			return neutronFIP{}, classify(op, err)

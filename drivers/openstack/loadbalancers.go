@@ -367,7 +367,9 @@ func (d *Driver) CreateLoadBalancer(ctx context.Context, req core.LoadBalancerCr
 	if err != nil {
 		return core.LoadBalancer{}, core.WithOp(op, err)
 	}
-	if tok := tokenTag(osProj, req.ClientToken); tok != "" {
+	tok := tokenTag(osProj, req.ClientToken)
+	defer tokenLocks.lock(tok)() // from the lookup to the create: one load balancer per token
+	if tok != "" {
 		pages, err := loadbalancers.List(d.admin.lb, loadbalancers.ListOpts{ProjectID: osProj, Tags: []string{tok}}).AllPages(ctx)
 		if err != nil {
 			return core.LoadBalancer{}, classify(op, err)

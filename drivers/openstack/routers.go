@@ -125,7 +125,9 @@ func (d *Driver) CreateRouter(ctx context.Context, req core.RouterCreate) (core.
 	if err != nil {
 		return core.Router{}, core.WithOp(op, err)
 	}
-	if tok := tokenTag(osProj, req.ClientToken); tok != "" {
+	tok := tokenTag(osProj, req.ClientToken)
+	defer tokenLocks.lock(tok)() // from the lookup to the tags: one create per token
+	if tok != "" {
 		rs, err := d.listRouters(ctx, routers.ListOpts{ProjectID: osProj, Tags: tok})
 		if err != nil {
 			return core.Router{}, classify(op, err)

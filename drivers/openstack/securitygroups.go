@@ -95,7 +95,9 @@ func (d *Driver) CreateSecurityGroup(ctx context.Context, req core.SecurityGroup
 	if err != nil {
 		return core.SecurityGroup{}, core.WithOp(op, err)
 	}
-	if tok := tokenTag(osProj, req.ClientToken); tok != "" {
+	tok := tokenTag(osProj, req.ClientToken)
+	defer tokenLocks.lock(tok)() // from the lookup to the tags: one create per token
+	if tok != "" {
 		gs, err := d.listSGs(ctx, groups.ListOpts{ProjectID: osProj, Tags: tok})
 		if err != nil {
 			return core.SecurityGroup{}, classify(op, err)

@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,4 +133,34 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	}
 	_, err = d.CreateSecurityGroup(ctx, core.SecurityGroupCreate{CreateMeta: core.CreateMeta{ProjectID: netTestProject}})
 	netWantKind(t, "a group without a name", err, core.InvalidArgument)
+}
+
+// Concurrent creates with one client token make one group.
+func TestSecurityGroupConcurrentToken(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	req := core.SecurityGroupCreate{CreateMeta: core.CreateMeta{ProjectID: netTestProject,
+		ClientToken: "sg-race-" + time.Now().UTC().Format("20060102T150405.000000")}, Name: "sg-race"}
+	ids := make([]string, 4)
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, err := d.CreateSecurityGroup(ctx, req)
+			ids[i], errs[i] = g.ID, err
+		}()
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+			_ = d.DeleteSecurityGroup(testContext(t), id)
+		}
+	})
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("creates with one token: %v, %v", ids, errs)
+		}
+	}
 }
