@@ -232,10 +232,12 @@ func (d *Driver) coreServer(ctx context.Context, s novaServer, projectID string,
 	return out
 }
 
-// serverCreate adds to gophercloud's create body what it has no field for.
+// serverCreate adds to gophercloud's create body what it has no field
+// for: the description (2.19) and block devices with their device names.
 type serverCreate struct {
 	servers.CreateOpts
 	description string
+	bdm         []map[string]any
 }
 
 func (o serverCreate) ToServerCreateMap() (map[string]any, error) {
@@ -243,8 +245,12 @@ func (o serverCreate) ToServerCreateMap() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	srv := b["server"].(map[string]any)
 	if o.description != "" {
-		b["server"].(map[string]any)["description"] = o.description
+		srv["description"] = o.description
+	}
+	if len(o.bdm) > 0 {
+		srv["block_device_mapping_v2"] = o.bdm
 	}
 	return b, nil
 }
@@ -253,28 +259,27 @@ func (o serverCreate) ToServerCreateMap() (map[string]any, error) {
 // Without an image, the first device is the boot disk (core's rule, and
 // Nova's boot_index 0). New volumes (from an image or a snapshot) go with
 // the server; existing ones stay.
-func blockDevices(req core.ServerCreate) []servers.BlockDevice {
-	var out []servers.BlockDevice
+func blockDevices(req core.ServerCreate) []map[string]any {
+	var out []map[string]any
 	for i, b := range req.BlockDevices {
-		bd := servers.BlockDevice{UUID: b.UUID, DestinationType: servers.DestinationVolume, BootIndex: -1,
-			VolumeSize: int(b.SizeGB)}
+		bd := map[string]any{"source_type": string(b.SourceType), "uuid": b.UUID, "destination_type": "volume",
+			"boot_index": -1, "delete_on_termination": b.SourceType != core.SourceVolume}
 		if i == 0 && req.ImageID == "" {
-			bd.BootIndex = 0
+			bd["boot_index"] = 0
 		}
-		switch b.SourceType {
-		case core.SourceVolume:
-			bd.SourceType = servers.SourceVolume
-		case core.SourceImage:
-			bd.SourceType, bd.DeleteOnTermination = servers.SourceImage, true
-		case core.SourceSnapshot:
-			bd.SourceType, bd.DeleteOnTermination = servers.SourceSnapshot, true
+		if b.SizeGB > 0 {
+			bd["volume_size"] = b.SizeGB
+		}
+		if b.DeviceName != "" {
+			bd["device_name"] = b.DeviceName
 		}
 		out = append(out, bd)
 	}
 	if len(out) > 0 && req.ImageID != "" {
-		// Nova wants the image itself among the mappings once any is given.
-		out = append([]servers.BlockDevice{{SourceType: servers.SourceImage, DestinationType: servers.DestinationLocal,
-			UUID: req.ImageID, BootIndex: 0, DeleteOnTermination: true}}, out...)
+		// With mappings given, the image is spelled out as the local boot
+		// disk (boot index 0), the documented form.
+		out = append([]map[string]any{{"source_type": "image", "destination_type": "local", "uuid": req.ImageID,
+			"boot_index": 0, "delete_on_termination": true}}, out...)
 	}
 	return out
 }
@@ -305,7 +310,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	}
 	opts := servers.CreateOpts{Name: req.Name, ImageRef: req.ImageID, FlavorRef: req.FlavorID,
 		SecurityGroups: req.SecurityGroupIDs, AvailabilityZone: req.DatacenterID,
-		Metadata: createMetadata(req.CreateMeta, osProj, req.Metadata), BlockDevice: blockDevices(req)}
+		Metadata: createMetadata(req.CreateMeta, osProj, req.Metadata)}
 	if len(req.UserData) > 0 {
 		// Encoded here: gophercloud passes data that already looks like
 		// base64 as it is, which would corrupt such user data.
@@ -326,7 +331,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 	var created struct {
 		ID string `json:"id"`
 	}
-	err = servers.Create(ctx, cs.compute, serverCreate{opts, req.Description}, nil).ExtractInto(&created)
+	err = servers.Create(ctx, cs.compute, serverCreate{opts, req.Description, blockDevices(req)}, nil).ExtractInto(&created)
 	if err != nil {
 		err = classify(op, err)
 		if core.KindOf(err) == core.PermissionDenied {

@@ -541,7 +541,7 @@ func TestServerBootFromVolume(t *testing.T) {
 	}
 	s, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, DatacenterID: "nova"},
 		Name: "srvboot-" + d.events.boot, FlavorID: b.flavor.ID, Networks: []core.NetworkAttachment{{NetworkID: b.network}},
-		BlockDevices: []core.BlockDevice{{SourceType: core.SourceVolume, UUID: v.ID}}})
+		BlockDevices: []core.BlockDevice{{SourceType: core.SourceVolume, UUID: v.ID, DeviceName: "/dev/vda"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
