@@ -14,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -320,7 +321,11 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		opts.Tags = []string{tag}
 	}
 	if len(req.Networks) == 0 {
-		opts.Networks = "auto" // Nova picks the project's one network
+		id, err := d.defaultServerNetwork(ctx, op, osProj)
+		if err != nil {
+			return core.Server{}, err
+		}
+		opts.Networks = []servers.Network{{UUID: id}}
 	} else {
 		var nets []servers.Network
 		for _, n := range req.Networks {
@@ -340,6 +345,52 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		return core.Server{}, err
 	}
 	return d.getServer(ctx, op, created.ID, req.ProjectID)
+}
+
+// defaultServerNetwork is the network of a server created without one, as
+// the simulator chooses: the project's own private network with a subnet,
+// else a shared one (the oldest first). Nova's own default, "auto", needs
+// Neutron's auto-allocated topology, which few clouds set up.
+func (d *Driver) defaultServerNetwork(ctx context.Context, op, osProject string) (string, error) {
+	type network struct {
+		ID        string    `json:"id"`
+		ProjectID string    `json:"project_id"`
+		Shared    bool      `json:"shared"`
+		External  bool      `json:"router:external"`
+		Subnets   []string  `json:"subnets"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	var best *network
+	rank := func(n *network) int {
+		if n.ProjectID == osProject {
+			return 0
+		}
+		return 1
+	}
+	shared := true
+	for _, lo := range []networks.ListOpts{{ProjectID: osProject}, {Shared: &shared}} {
+		pages, err := networks.List(d.admin.network, lo).AllPages(ctx)
+		if err != nil {
+			return "", classify(op, err)
+		}
+		var ns []network
+		if err := networks.ExtractNetworksInto(pages, &ns); err != nil {
+			return "", classify(op, err)
+		}
+		for i := range ns {
+			n := &ns[i]
+			if n.External || len(n.Subnets) == 0 {
+				continue
+			}
+			if best == nil || rank(n) < rank(best) || (rank(n) == rank(best) && n.CreatedAt.Before(best.CreatedAt)) {
+				best = n
+			}
+		}
+	}
+	if best == nil {
+		return "", &core.Error{Kind: core.InvalidArgument, Op: op, Message: "networks: the project has no private network of its own or shared; name one"}
+	}
+	return best.ID, nil
 }
 
 // quotaOr tells Nova's quota refusal from a policy denial, both a 403

@@ -551,3 +551,22 @@ func TestServerBootFromVolume(t *testing.T) {
 		t.Errorf("server booted from volume %s: image %q, volumes %v", v.ID, s.ImageID, s.VolumeIDs)
 	}
 }
+
+// TestServerDefaultNetwork: a server created without a network gets the
+// project's own private network, else a shared one ("private", which the
+// service project owns and shares).
+func TestServerDefaultNetwork(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	b := srvFixture(t, ctx, d)
+	s, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, DatacenterID: "nova"},
+		Name: "srvnonet-" + d.events.boot, FlavorID: b.flavor.ID, ImageID: b.image})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, s.ID) })
+	s = srvWaitStatus(t, ctx, d, s.ID, core.ServerActive, func(s core.Server) bool { return len(s.Addresses) > 0 })
+	if a := s.Addresses[0]; a.NetworkID != b.network || a.Kind != core.AddressPrivate {
+		t.Errorf("server without a network named: address %+v, want one on %s", a, b.network)
+	}
+}
