@@ -181,6 +181,7 @@ func (d *Driver) CreateImage(ctx context.Context, req core.ImageCreate) (core.Im
 		return core.Image{}, core.WithOp(op, err)
 	}
 	tag := tokenTag(osProj, req.ClientToken)
+	defer tokenLocks.lock(tag)() // from the lookup to the tags: one image per token
 	if tag != "" {
 		pages, err := images.List(d.admin.image, images.ListOpts{Owner: osProj, Tags: []string{tag}}).AllPages(ctx)
 		if err != nil {

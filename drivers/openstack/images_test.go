@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -203,5 +204,34 @@ func TestImageList(t *testing.T) {
 	all, err := d.ListImages(ctx, core.ListOptions{})
 	if err != nil || !slices.ContainsFunc(all, func(x core.Image) bool { return x.ID == im.ID }) {
 		t.Errorf("ListImages of all projects lacks the image: %v", err)
+	}
+}
+
+// TestImageConcurrentCreatesOfOneToken make one image.
+func TestImageConcurrentCreatesOfOneToken(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	token := "imgconc-" + d.events.boot
+	ids := make([]string, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			im, err := d.CreateImage(ctx, core.ImageCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, ClientToken: token},
+				Name: "imgconc-" + d.events.boot})
+			ids[i], errs[i] = im.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		t.Cleanup(func() { _ = d.DeleteImage(context.Background(), ids[i]) })
+		if ids[i] != ids[0] {
+			t.Errorf("creates of one token made images %v", ids)
+		}
 	}
 }

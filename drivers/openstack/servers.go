@@ -298,6 +298,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		return core.Server{}, core.WithOp(op, err)
 	}
 	tag := tokenTag(osProj, req.ClientToken)
+	defer tokenLocks.lock(tag)() // from the lookup to the create: one server per token
 	if tag != "" {
 		found, err := d.novaServers(ctx, op, servers.ListOpts{AllTenants: true, TenantID: osProj, Tags: tag})
 		if err != nil {

@@ -570,3 +570,81 @@ func TestServerDefaultNetwork(t *testing.T) {
 		t.Errorf("server without a network named: address %+v, want one on %s", a, b.network)
 	}
 }
+
+// TestServerSecurityGroups: the groups a create names are the server's
+// (Nova answers with names; the driver shows the ports' group ids).
+func TestServerSecurityGroups(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	b := srvFixture(t, ctx, d)
+	g, err := d.CreateSecurityGroup(ctx, core.SecurityGroupCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject},
+		Name: "srvsg-" + d.events.boot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.DeleteSecurityGroup(context.Background(), g.ID) })
+	s, err := d.CreateServer(ctx, core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, DatacenterID: "nova"},
+		Name: "srvsg-" + d.events.boot, FlavorID: b.flavor.ID, ImageID: b.image,
+		Networks: []core.NetworkAttachment{{NetworkID: b.network}}, SecurityGroupIDs: []string{g.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, s.ID) })
+	s = srvWaitStatus(t, ctx, d, s.ID, core.ServerActive, func(s core.Server) bool { return len(s.Addresses) > 0 })
+	if !slices.Equal(s.SecurityGroupIDs, []string{g.ID}) {
+		t.Errorf("security groups %v, want [%s]", s.SecurityGroupIDs, g.ID)
+	}
+}
+
+// TestServerBlockDevicesMapping: core's block devices in Nova's terms.
+func TestServerBlockDevicesMapping(t *testing.T) {
+	got := blockDevices(core.ServerCreate{BlockDevices: []core.BlockDevice{
+		{SourceType: core.SourceImage, UUID: "img", SizeGB: 2, DeviceName: "/dev/vda"},
+		{SourceType: core.SourceVolume, UUID: "vol"},
+	}})
+	if len(got) != 2 || got[0]["boot_index"] != 0 || got[0]["source_type"] != "image" || got[0]["volume_size"] != int64(2) ||
+		got[0]["delete_on_termination"] != true || got[0]["device_name"] != "/dev/vda" ||
+		got[1]["boot_index"] != -1 || got[1]["delete_on_termination"] != false || got[1]["destination_type"] != "volume" {
+		t.Errorf("without an image: %v", got)
+	}
+	got = blockDevices(core.ServerCreate{ImageID: "img", BlockDevices: []core.BlockDevice{{SourceType: core.SourceSnapshot, UUID: "snap", SizeGB: 1}}})
+	if len(got) != 2 || got[0]["destination_type"] != "local" || got[0]["uuid"] != "img" || got[0]["boot_index"] != 0 ||
+		got[1]["source_type"] != "snapshot" || got[1]["boot_index"] != -1 {
+		t.Errorf("with an image: %v", got)
+	}
+	if got := blockDevices(core.ServerCreate{ImageID: "img"}); got != nil {
+		t.Errorf("no block devices: %v", got)
+	}
+}
+
+// TestServerConcurrentCreatesOfOneToken make one server.
+func TestServerConcurrentCreatesOfOneToken(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	b := srvFixture(t, ctx, d)
+	req := core.ServerCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject, DatacenterID: "nova", ClientToken: "srvconc-" + d.events.boot},
+		Name: "srvconc-" + d.events.boot, FlavorID: b.flavor.ID, ImageID: b.image, Networks: []core.NetworkAttachment{{NetworkID: b.network}}}
+	ids := make([]string, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := d.CreateServer(ctx, req)
+			ids[i], errs[i] = s.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if i == 0 || ids[i] != ids[0] {
+			t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, ids[i]) })
+		}
+		if ids[i] != ids[0] {
+			t.Errorf("creates of one token made servers %v", ids)
+		}
+	}
+}
