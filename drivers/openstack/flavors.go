@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -16,11 +17,16 @@ var _ core.Flavors = (*Driver)(nil)
 // flavorNames maps flavor names to ids. Since microversion 2.47 Nova embeds
 // a server's flavor (original_name, vcpus, ram, disk) instead of its id;
 // flavor names are unique in Nova, and flavors are few, so the name finds
-// the id again. Rebuilt from the list whenever a name is missing.
+// the id again. Rebuilt from the list when a name is missing, at most once
+// a minute per name: servers of a deleted flavor keep its name for ever.
 type flavorNames struct {
-	mu   sync.Mutex
-	byNm map[string]string
+	mu     sync.Mutex
+	byNm   map[string]string
+	missed map[string]time.Time // name → when a fresh list lacked it
 }
+
+// flavorMissTTL is how long a name a fresh list lacked is not looked up again.
+const flavorMissTTL = time.Minute
 
 // flavorCaches holds one cache per compute endpoint: drivers of the same
 // cloud share it, and a closed driver leaves nothing behind but its names.
@@ -39,9 +45,13 @@ func (d *Driver) flavorIDByName(ctx context.Context, name string) string {
 	fn := d.flavorNames()
 	fn.mu.Lock()
 	id, ok := fn.byNm[name]
+	missed, recent := fn.missed[name]
 	fn.mu.Unlock()
 	if ok {
 		return id
+	}
+	if recent && time.Since(missed) < flavorMissTTL {
+		return ""
 	}
 	fs, err := d.listFlavors(ctx, "ListFlavors")
 	if err != nil {
@@ -52,7 +62,21 @@ func (d *Driver) flavorIDByName(ctx context.Context, name string) string {
 			return f.ID
 		}
 	}
+	fn.mu.Lock()
+	if fn.missed == nil {
+		fn.missed = map[string]time.Time{}
+	}
+	fn.missed[name] = time.Now()
+	fn.mu.Unlock()
 	return ""
+}
+
+// forgetFlavor drops name from the cache, for a flavor just deleted.
+func (d *Driver) forgetFlavor(name string) {
+	fn := d.flavorNames()
+	fn.mu.Lock()
+	delete(fn.byNm, name)
+	fn.mu.Unlock()
 }
 
 // listFlavors lists every flavor, public and private (admin), and
@@ -75,6 +99,11 @@ func (d *Driver) listFlavors(ctx context.Context, op string) ([]core.Flavor, err
 	fn := d.flavorNames()
 	fn.mu.Lock()
 	fn.byNm = names
+	for name := range fn.missed {
+		if _, ok := names[name]; ok {
+			delete(fn.missed, name)
+		}
+	}
 	fn.mu.Unlock()
 	return out, nil
 }
@@ -102,6 +131,7 @@ func (d *Driver) CreateFlavor(ctx context.Context, req core.FlavorCreate) (core.
 	if fn.byNm != nil {
 		fn.byNm[f.Name] = f.ID
 	}
+	delete(fn.missed, f.Name)
 	fn.mu.Unlock()
 	return coreFlavor(*f), nil
 }
@@ -168,5 +198,6 @@ func (d *Driver) DeleteFlavor(ctx context.Context, id string) error {
 	if err := flavors.Delete(ctx, d.admin.compute, id).ExtractErr(); err != nil {
 		return classify(op, err)
 	}
+	d.forgetFlavor(f.Name)
 	return nil
 }

@@ -54,5 +54,8 @@ func TestFlavorCreateGetListDelete(t *testing.T) {
 	}
 	_, err = d.GetFlavor(ctx, id)
 	srvWantKind(t, "GetFlavor after delete", err, core.NotFound)
+	if got := d.flavorIDByName(ctx, id); got != "" {
+		t.Errorf("flavorIDByName of a deleted flavor = %q", got)
+	}
 	srvWantKind(t, "DeleteFlavor of an unknown id", d.DeleteFlavor(ctx, id), core.NotFound)
 }
