@@ -201,6 +201,9 @@ func (d *Driver) CreateFloatingIP(ctx context.Context, req core.FloatingIPCreate
 	if err := req.Validate(); err != nil {
 		return core.FloatingIP{}, core.WithOp(op, err)
 	}
+	if err := checkNeutronTags("CreateFloatingIP", req.CreateMeta); err != nil {
+		return core.FloatingIP{}, err
+	}
 	for field, id := range map[string]string{"port_id": req.PortID, "subnet_id": req.SubnetID} {
 		if id != "" {
 			if err := core.ValidateID(field, id); err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/gisiaas/gisiaas/core"
@@ -105,3 +106,19 @@ func metaFromTags(tags []string) (map[string]string, string) {
 // isGisiaasKey says whether a metadata key is one of gisiaas' own, which a
 // user's update never touches.
 func isGisiaasKey(k string) bool { return strings.HasPrefix(k, "gisiaas:") }
+
+// neutronTagMax is the longest tag Neutron stores.
+const neutronTagMax = 60
+
+// checkNeutronTags refuses, before anything is created, a create whose tags
+// Neutron could not store: Neutron tags a resource only after its create,
+// so a tag refused then would leave an untagged resource no retry finds.
+func checkNeutronTags(op string, m core.CreateMeta) error {
+	for _, t := range createTags(m, "") {
+		if len(t) > neutronTagMax {
+			return &core.Error{Kind: core.InvalidArgument, Op: op,
+				Message: "tags: " + t + " is longer than the " + strconv.Itoa(neutronTagMax) + " characters OpenStack's network service keeps as gisiaas:tag:key=value"}
+		}
+	}
+	return nil
+}

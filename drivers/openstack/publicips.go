@@ -107,6 +107,9 @@ func (d *Driver) CreatePublicIP(ctx context.Context, req core.PublicIPCreate) (c
 	if err := req.Validate(); err != nil {
 		return core.PublicIP{}, core.WithOp(op, err)
 	}
+	if err := checkNeutronTags("CreatePublicIP", req.CreateMeta); err != nil {
+		return core.PublicIP{}, err
+	}
 	if utf8.RuneCountInString(req.Name) > maxPublicIPName {
 		return core.PublicIP{}, core.Errorf(core.InvalidArgument, "%s: name: at most %d characters on this cloud", op, maxPublicIPName)
 	}

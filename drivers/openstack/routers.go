@@ -113,6 +113,9 @@ func (d *Driver) CreateRouter(ctx context.Context, req core.RouterCreate) (core.
 	if err := req.Validate(); err != nil {
 		return core.Router{}, core.WithOp(op, err)
 	}
+	if err := checkNeutronTags("CreateRouter", req.CreateMeta); err != nil {
+		return core.Router{}, err
+	}
 	if req.ExternalNetworkID != "" {
 		if err := core.ValidateID("external_network_id", req.ExternalNetworkID); err != nil {
 			return core.Router{}, core.WithOp(op, err)

@@ -91,6 +91,9 @@ func (d *Driver) CreateSecurityGroup(ctx context.Context, req core.SecurityGroup
 	if err := req.Validate(); err != nil {
 		return core.SecurityGroup{}, core.WithOp(op, err)
 	}
+	if err := checkNeutronTags("CreateSecurityGroup", req.CreateMeta); err != nil {
+		return core.SecurityGroup{}, err
+	}
 	osProj, err := d.projects.ensure(ctx, req.ProjectID)
 	if err != nil {
 		return core.SecurityGroup{}, core.WithOp(op, err)
