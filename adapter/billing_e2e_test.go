@@ -102,24 +102,8 @@ func TestBillingEndToEnd(t *testing.T) {
 			}
 			return nil
 		})
-		q := url.Values{"department_id": {dept}, "from": {start.Add(-time.Minute).Format(time.RFC3339)}, "to": {time.Now().UTC().Add(time.Minute).Format(time.RFC3339)}}
-		var got map[string]any
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			got = f.must(200, "GET", "/v1/billing/bills?"+q.Encode(), f.admin, nil)
-			if total, _ := got["bill"].(map[string]any)["total"].(string); total == wantRounded.Text('f') {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("bill %v, by hand %s", got, wantRounded.Text('f'))
-			}
-			select { // the meter is asynchronous: polled, with a deadline
-			case <-time.After(10 * time.Millisecond):
-			case <-ctx.Done():
-				t.Fatal(ctx.Err())
-			}
-		}
-		t.Logf("%d events; bill total %s, by hand %s", len(seen), got["bill"].(map[string]any)["total"], wantRounded.Text('f'))
+		got := f.waitForBill(ctx, dept, start, wantRounded.Text('f'), 10*time.Second)
+		t.Logf("%d events; bill total %s, by hand %s", len(seen), got, wantRounded.Text('f'))
 		acct := f.must(200, "GET", "/v1/billing/departments/"+dept+"/account", f.alice, nil)["account"].(map[string]any)
 		var left apd.Decimal
 		_, _ = apd.BaseContext.WithPrecision(60).Sub(&left, apd.New(1000000, 0), &wantRounded)
@@ -161,4 +145,27 @@ func billByHand(t *testing.T, seen []events.Event, perHour func(events.Event) *a
 		t.Fatalf("nothing to bill: %d events", len(seen))
 	}
 	return rounded
+}
+
+// waitForBill polls the department's bill since start until its total is
+// want (the meter is asynchronous), failing after patience.
+func (f *apiFixture) waitForBill(ctx context.Context, dept string, start time.Time, want string, patience time.Duration) string {
+	f.t.Helper()
+	q := url.Values{"department_id": {dept}, "from": {start.Add(-time.Minute).Format(time.RFC3339)}, "to": {time.Now().UTC().Add(time.Minute).Format(time.RFC3339)}}
+	deadline := time.Now().Add(patience)
+	for {
+		got := f.must(200, "GET", "/v1/billing/bills?"+q.Encode(), f.admin, nil)
+		total, _ := got["bill"].(map[string]any)["total"].(string)
+		if total == want {
+			return total
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("bill %v, by hand %s", got, want)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			f.t.Fatal(ctx.Err())
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,22 +176,6 @@ func TestOpenStackBillingEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-	q := url.Values{"department_id": {dept}, "from": {start.Add(-time.Minute).Format(time.RFC3339)}, "to": {time.Now().UTC().Add(time.Minute).Format(time.RFC3339)}}
-	var got map[string]any
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got = f.must(200, "GET", "/v1/billing/bills?"+q.Encode(), f.admin, nil)
-		if total, _ := got["bill"].(map[string]any)["total"].(string); total == wantRounded.Text('f') {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bill %v, by hand %s", got, wantRounded.Text('f'))
-		}
-		select { // the meter is asynchronous: polled, with a deadline
-		case <-time.After(100 * time.Millisecond):
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		}
-	}
-	t.Logf("%d events; bill total %s, by hand %s", len(seen), got["bill"].(map[string]any)["total"], wantRounded.Text('f'))
+	got := f.waitForBill(ctx, dept, start, wantRounded.Text('f'), 30*time.Second)
+	t.Logf("%d events; bill total %s, by hand %s", len(seen), got, wantRounded.Text('f'))
 }
