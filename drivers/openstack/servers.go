@@ -139,44 +139,59 @@ type serverNet struct {
 	fips  map[string][]floatingips.FloatingIP // port id → floating IPs
 }
 
-// serverNetOf reads the ports and floating IPs of one server (serverID),
-// or of every server of project osProject ("" and "": all projects).
-func (d *Driver) serverNetOf(ctx context.Context, op, serverID, osProject string) (serverNet, error) {
-	n := serverNet{ports: map[string][]ports.Port{}, fips: map[string][]floatingips.FloatingIP{}}
+// serverPorts lists the ports of one server (serverID), or of every server
+// of project osProject ("" and "": all projects).
+func (d *Driver) serverPorts(ctx context.Context, op, serverID, osProject string) ([]ports.Port, error) {
 	pages, err := ports.List(d.admin.network, ports.ListOpts{DeviceID: serverID, ProjectID: osProject}).AllPages(ctx)
 	if err != nil {
-		return n, classify(op, err)
+		return nil, classify(op, err)
 	}
 	ps, err := ports.ExtractPorts(pages)
+	return ps, classify(op, err)
+}
+
+// serverFIPs lists the floating IPs fo selects.
+func (d *Driver) serverFIPs(ctx context.Context, op string, fo floatingips.ListOpts) ([]floatingips.FloatingIP, error) {
+	pages, err := floatingips.List(d.admin.network, fo).AllPages(ctx)
 	if err != nil {
-		return n, classify(op, err)
+		return nil, classify(op, err)
 	}
+	fs, err := floatingips.ExtractFloatingIPs(pages)
+	return fs, classify(op, err)
+}
+
+func newServerNet(ps []ports.Port, fs []floatingips.FloatingIP) serverNet {
+	n := serverNet{ports: map[string][]ports.Port{}, fips: map[string][]floatingips.FloatingIP{}}
 	for _, p := range ps {
 		if p.DeviceID != "" {
 			n.ports[p.DeviceID] = append(n.ports[p.DeviceID], p)
 		}
-	}
-	if len(ps) == 0 {
-		return n, nil
-	}
-	fo := floatingips.ListOpts{ProjectID: osProject}
-	if serverID != "" && len(ps) == 1 {
-		fo = floatingips.ListOpts{PortID: ps[0].ID}
-	}
-	fpages, err := floatingips.List(d.admin.network, fo).AllPages(ctx)
-	if err != nil {
-		return n, classify(op, err)
-	}
-	fs, err := floatingips.ExtractFloatingIPs(fpages)
-	if err != nil {
-		return n, classify(op, err)
 	}
 	for _, f := range fs {
 		if f.PortID != "" {
 			n.fips[f.PortID] = append(n.fips[f.PortID], f)
 		}
 	}
-	return n, nil
+	return n
+}
+
+// async runs fn in a goroutine; the returned func waits for its answer.
+// A read of a server asks Nova and Neutron at once, so that gisiaas adds
+// the slower of the two to a call, not their sum.
+func async[T any](fn func() (T, error)) func() (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		v, err := fn()
+		ch <- answer{v, err}
+	}()
+	return func() (T, error) {
+		a := <-ch
+		return a.v, a.err
+	}
 }
 
 // coreServer is s as core shows it; projectID is its gisiaas project when
@@ -417,15 +432,27 @@ func (d *Driver) quotaOr(ctx context.Context, op, osProject, flavorID string, se
 
 // getServer shows server id with its addresses; projectID as in coreServer.
 func (d *Driver) getServer(ctx context.Context, op, id, projectID string) (core.Server, error) {
+	portsOf := async(func() ([]ports.Port, error) { return d.serverPorts(ctx, op, id, "") })
 	s, err := d.novaServerByID(ctx, op, id)
+	ps, perr := portsOf()
 	if err != nil {
 		return core.Server{}, err
 	}
-	net, err := d.serverNetOf(ctx, op, s.ID, "")
+	if perr != nil {
+		return core.Server{}, perr
+	}
+	var fs []floatingips.FloatingIP
+	switch len(ps) {
+	case 0:
+	case 1:
+		fs, err = d.serverFIPs(ctx, op, floatingips.ListOpts{PortID: ps[0].ID})
+	default:
+		fs, err = d.serverFIPs(ctx, op, floatingips.ListOpts{ProjectID: s.TenantID})
+	}
 	if err != nil {
 		return core.Server{}, err
 	}
-	return d.coreServer(ctx, s, projectID, net), nil
+	return d.coreServer(ctx, s, projectID, newServerNet(ps, fs)), nil
 }
 
 // GetServer shows a server (B.2.1.3).
@@ -449,14 +476,19 @@ func (d *Driver) ListServers(ctx context.Context, opts core.ListOptions) ([]core
 		}
 		osProj, lo.TenantID = os, os
 	}
+	portsOf := async(func() ([]ports.Port, error) { return d.serverPorts(ctx, op, "", osProj) })
+	fipsOf := async(func() ([]floatingips.FloatingIP, error) {
+		return d.serverFIPs(ctx, op, floatingips.ListOpts{ProjectID: osProj})
+	})
 	ss, err := d.novaServers(ctx, op, lo)
-	if err != nil {
-		return nil, err
+	ps, perr := portsOf()
+	fs, ferr := fipsOf()
+	for _, e := range []error{err, perr, ferr} {
+		if e != nil {
+			return nil, e
+		}
 	}
-	net, err := d.serverNetOf(ctx, op, "", osProj)
-	if err != nil {
-		return nil, err
-	}
+	net := newServerNet(ps, fs)
 	out := make([]core.Server, 0, len(ss))
 	for _, s := range ss {
 		c := d.coreServer(ctx, s, opts.ProjectID, net)
