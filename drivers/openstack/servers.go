@@ -93,6 +93,10 @@ func (d *Driver) novaServerByID(ctx context.Context, op, id string) (novaServer,
 // changes): billing's FromSnapshot, asked for on every observation.
 var snapshotImages sync.Map // image endpoint + id → bool
 
+// serverProjects remembers each server's OpenStack project (compute
+// endpoint + id → project id), which never changes.
+var serverProjects sync.Map
+
 func (d *Driver) isSnapshotImage(ctx context.Context, id string) bool {
 	if id == "" {
 		return false
@@ -241,6 +245,9 @@ func (d *Driver) coreServer(ctx context.Context, s novaServer, projectID string,
 				out.SecurityGroupIDs = append(out.SecurityGroupIDs, g)
 			}
 		}
+	}
+	if s.TenantID != "" {
+		serverProjects.Store(d.admin.compute.Endpoint+s.ID, s.TenantID)
 	}
 	if observable(s) {
 		d.observe(ctx, d.serverObservation(ctx, s, projectID))
@@ -433,24 +440,34 @@ func (d *Driver) quotaOr(ctx context.Context, op, osProject, flavorID string, se
 // getServer shows server id with its addresses; projectID as in coreServer.
 func (d *Driver) getServer(ctx context.Context, op, id, projectID string) (core.Server, error) {
 	portsOf := async(func() ([]ports.Port, error) { return d.serverPorts(ctx, op, id, "") })
+	// A server never changes project: once seen, its project's floating
+	// IPs are asked for at the same time as the server and its ports.
+	var fipsOf func() ([]floatingips.FloatingIP, error)
+	if p, ok := serverProjects.Load(d.admin.compute.Endpoint + id); ok {
+		fipsOf = async(func() ([]floatingips.FloatingIP, error) {
+			return d.serverFIPs(ctx, op, floatingips.ListOpts{ProjectID: p.(string)})
+		})
+	}
 	s, err := d.novaServerByID(ctx, op, id)
 	ps, perr := portsOf()
-	if err != nil {
-		return core.Server{}, err
-	}
-	if perr != nil {
-		return core.Server{}, perr
-	}
 	var fs []floatingips.FloatingIP
-	switch len(ps) {
-	case 0:
-	case 1:
-		fs, err = d.serverFIPs(ctx, op, floatingips.ListOpts{PortID: ps[0].ID})
-	default:
-		fs, err = d.serverFIPs(ctx, op, floatingips.ListOpts{ProjectID: s.TenantID})
+	var ferr error
+	if fipsOf != nil {
+		fs, ferr = fipsOf()
 	}
-	if err != nil {
-		return core.Server{}, err
+	for _, e := range []error{err, perr, ferr} {
+		if e != nil {
+			return core.Server{}, e
+		}
+	}
+	if fipsOf == nil && len(ps) > 0 {
+		fo := floatingips.ListOpts{ProjectID: s.TenantID}
+		if len(ps) == 1 {
+			fo = floatingips.ListOpts{PortID: ps[0].ID}
+		}
+		if fs, err = d.serverFIPs(ctx, op, fo); err != nil {
+			return core.Server{}, err
+		}
 	}
 	return d.coreServer(ctx, s, projectID, newServerNet(ps, fs)), nil
 }
