@@ -54,6 +54,12 @@ type Config struct {
 	// creates, so that it can act there (default: admin).
 	ProjectRoles []string `json:"project_roles,omitempty"`
 
+	// Zones names gisiaas datacenters after this cloud's availability
+	// zones (gisiaas datacenter id → zone), where two clouds' zones share a
+	// name (most clouds have one zone, "nova"); a zone not in it is the
+	// datacenter of the same name.
+	Zones map[string]string `json:"zones,omitempty"`
+
 	// ExternalNetwork is the name or id of the external network floating and
 	// public IPs come from (default: the first network with router:external).
 	ExternalNetwork string `json:"external_network,omitempty"`
@@ -148,6 +154,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ApplicationCredentialID != "" && (len(c.Projects) > 0 || *c.CreateProjects) {
 		return c, core.Errorf(core.InvalidArgument, "openstack settings: an application credential serves its own project only; drop projects and create_projects")
+	}
+	seen := map[string]string{}
+	for dc, az := range c.Zones {
+		if other, ok := seen[az]; ok {
+			return c, core.Errorf(core.InvalidArgument, "openstack settings: zones: datacenters %s and %s are both zone %s", other, dc, az)
+		}
+		seen[az] = dc
 	}
 	if c.Cloud == "" && c.AuthURL == "" {
 		return c, core.Errorf(core.InvalidArgument, "openstack settings: give cloud (a clouds.yaml entry) or auth_url")

@@ -31,7 +31,7 @@ func (d *Driver) computeZones(ctx context.Context, op string) ([]core.Datacenter
 		if z.ZoneName == internalZone {
 			continue
 		}
-		dc := core.Datacenter{ID: z.ZoneName, Name: z.ZoneName, Kind: core.AvailabilityZone, Available: z.ZoneState.Available}
+		dc := core.Datacenter{ID: d.datacenterOfZone(z.ZoneName), Name: z.ZoneName, Kind: core.AvailabilityZone, Available: z.ZoneState.Available}
 		for host, services := range z.Hosts {
 			if _, ok := services["nova-compute"]; ok {
 				dc.Hosts = append(dc.Hosts, host)

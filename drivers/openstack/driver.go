@@ -203,7 +203,7 @@ func (d *Driver) dcOf(ctx context.Context, fromMetadata, az string) string {
 	case fromMetadata != "":
 		return fromMetadata
 	case az != "":
-		return az
+		return d.datacenterOfZone(az)
 	}
 	return d.defaultDC(ctx)
 }
@@ -225,9 +225,28 @@ func (d *Driver) defaultDC(ctx context.Context) string {
 	}
 	for _, z := range zones {
 		if z.ZoneState.Available && z.ZoneName != "internal" {
-			d.firstDC = z.ZoneName
+			d.firstDC = d.datacenterOfZone(z.ZoneName)
 			break
 		}
 	}
 	return d.firstDC
+}
+
+// zoneName is the availability zone of gisiaas datacenter dc: the one the
+// config's zones maps it to, else dc itself.
+func (d *Driver) zoneName(dc string) string {
+	if az, ok := d.cfg.Zones[dc]; ok {
+		return az
+	}
+	return dc
+}
+
+// datacenterOfZone is the gisiaas datacenter of availability zone az.
+func (d *Driver) datacenterOfZone(az string) string {
+	for dc, z := range d.cfg.Zones {
+		if z == az {
+			return dc
+		}
+	}
+	return az
 }

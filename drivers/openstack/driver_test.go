@@ -1,7 +1,10 @@
 package openstack
 
 import (
+	"context"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -50,5 +53,47 @@ func TestProjectsMapAndCreateOnDemand(t *testing.T) {
 	}
 	if got := d.projects.gisProject(ctx, d.ownProject); got != "" {
 		t.Errorf("the service project maps to %q, want \"\"", got)
+	}
+}
+
+// TestZonesNameDatacenters: with zones, the cloud's zone "nova" is
+// datacenter "region-one" everywhere — listed, asked for in a create, and
+// on the resource — while Cinder gets its own zone's name.
+func TestZonesNameDatacenters(t *testing.T) {
+	cfg, ok := cloudConfigFromEnv()
+	if !ok {
+		testDriver(t) // skips, or fails under CI
+	}
+	ctx := testContext(t)
+	base, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := base.defaultDC(ctx)
+	_ = base.Close()
+	cfg.Zones = map[string]string{"region-one": zone}
+	d, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	dcs, err := d.ListDatacenters(ctx)
+	if err != nil || len(dcs) == 0 || dcs[0].ID != "region-one" || dcs[0].Name != zone {
+		t.Fatalf("ListDatacenters: %+v, %v; want region-one named %s", dcs, err, zone)
+	}
+	v, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{DatacenterID: "region-one"}, Name: "zones-" + d.events.boot, SizeGB: 1})
+	if err != nil {
+		t.Fatalf("CreateVolume in region-one: %v", err)
+	}
+	t.Cleanup(func() { _ = d.DeleteVolume(context.Background(), v.ID) })
+	if v.DatacenterID != "region-one" {
+		t.Errorf("the volume is in %q, want region-one", v.DatacenterID)
+	}
+	raw, err := volumes.Get(ctx, d.admin.volume, v.ID).Extract()
+	if err != nil || raw.AvailabilityZone != zone {
+		t.Errorf("Cinder's zone of the volume: %+v, %v; want %s", raw, err, zone)
+	}
+	if _, err := ParseConfig([]byte(`{"auth_url": "http://x/v3", "zones": {"a": "nova", "b": "nova"}}`)); core.KindOf(err) != core.InvalidArgument {
+		t.Errorf("two datacenters of one zone: %v, want invalid_argument", err)
 	}
 }

@@ -333,7 +333,7 @@ func (d *Driver) CreateServer(ctx context.Context, req core.ServerCreate) (core.
 		}
 	}
 	opts := servers.CreateOpts{Name: req.Name, ImageRef: req.ImageID, FlavorRef: req.FlavorID,
-		SecurityGroups: req.SecurityGroupIDs, AvailabilityZone: req.DatacenterID,
+		SecurityGroups: req.SecurityGroupIDs, AvailabilityZone: d.zoneName(req.DatacenterID),
 		Metadata: createMetadata(req.CreateMeta, osProj, req.Metadata)}
 	if len(req.UserData) > 0 {
 		// Encoded here: gophercloud passes data that already looks like
@@ -628,8 +628,8 @@ func (d *Driver) LiveMigrateServer(ctx context.Context, id, host string) error {
 	}
 	return d.act(ctx, op, id, []core.ServerStatus{core.ServerActive}, func(s novaServer) error {
 		_, dcMeta, _ := metaFromMetadata(s.Metadata)
-		az := s.AZ
-		if az == "" {
+		az := d.dcOf(ctx, "", s.AZ) // the zone's datacenter, not the one asked for: the server is where Nova put it
+		if s.AZ == "" {
 			az = d.dcOf(ctx, dcMeta, "")
 		}
 		z, err := d.zone(ctx, op, az)

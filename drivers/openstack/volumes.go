@@ -248,7 +248,7 @@ func (d *Driver) CreateVolume(ctx context.Context, req core.VolumeCreate) (core.
 		}
 	}
 	v, err := volumes.Create(ctx, cs.volume, volumes.CreateOpts{
-		Size: int(req.SizeGB), AvailabilityZone: req.DatacenterID, Name: req.Name, Description: req.Description,
+		Size: int(req.SizeGB), AvailabilityZone: d.zoneName(req.DatacenterID), Name: req.Name, Description: req.Description,
 		VolumeType: req.VolumeType, SnapshotID: req.SnapshotID, ImageID: req.ImageID,
 		Metadata: createMetadata(req.CreateMeta, osProj, nil),
 	}, nil).Extract()
@@ -666,7 +666,7 @@ func (d *Driver) checkVolumeZone(ctx context.Context, op, dc string) error {
 		return classify(op, err)
 	}
 	for _, z := range zs {
-		if z.ZoneName == dc {
+		if z.ZoneName == d.zoneName(dc) {
 			return nil
 		}
 	}
