@@ -64,11 +64,11 @@ func TestBackupFullThenIncremental(t *testing.T) {
 	m := core.CreateMeta{ProjectID: volTestProject, Tags: map[string]string{"run": d.events.boot}}
 
 	_, err := d.CreateBackup(ctx, core.BackupCreate{CreateMeta: m, VolumeID: v.ID, Kind: core.BackupIncremental})
-	volWantKind(t, "an incremental backup without a full one", err, core.InvalidArgument)
+	wantKind(t, "an incremental backup without a full one", err, core.InvalidArgument)
 	_, err = d.CreateBackup(ctx, core.BackupCreate{CreateMeta: m, VolumeID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "a backup of an unknown volume", err, core.InvalidArgument)
+	wantKind(t, "a backup of an unknown volume", err, core.InvalidArgument)
 	_, err = d.CreateBackup(ctx, core.BackupCreate{CreateMeta: m, VolumeID: v.ID, Kind: "differential"})
-	volWantKind(t, "a backup of an unknown kind", err, core.InvalidArgument)
+	wantKind(t, "a backup of an unknown kind", err, core.InvalidArgument)
 
 	fm := m
 	fm.ClientToken = "backuptest-" + d.events.boot
@@ -118,7 +118,7 @@ func TestBackupFullThenIncremental(t *testing.T) {
 		}
 	}
 
-	volWantKind(t, "delete the full backup an incremental one builds on", d.DeleteBackup(ctx, full.ID), core.Conflict)
+	wantKind(t, "delete the full backup an incremental one builds on", d.DeleteBackup(ctx, full.ID), core.Conflict)
 	for _, id := range []string{inc.ID, full.ID} {
 		if err := d.DeleteBackup(ctx, id); err != nil {
 			t.Fatalf("DeleteBackup %s: %v", id, err)
@@ -128,9 +128,9 @@ func TestBackupFullThenIncremental(t *testing.T) {
 			return ev.ResourceType == core.TypeBackup && ev.ResourceID == id && ev.ToState == string(core.SnapshotDeleted)
 		})
 	}
-	volWantKind(t, "delete it again", d.DeleteBackup(ctx, full.ID), core.NotFound)
+	wantKind(t, "delete it again", d.DeleteBackup(ctx, full.ID), core.NotFound)
 	_, err = d.GetBackup(ctx, "00000000-0000-0000-0000-000000000000")
-	volWantKind(t, "show an unknown backup", err, core.NotFound)
+	wantKind(t, "show an unknown backup", err, core.NotFound)
 }
 
 // TestBackupParent is Cinder's choice of an incremental backup's parent:

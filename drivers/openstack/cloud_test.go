@@ -2,9 +2,13 @@ package openstack
 
 import (
 	"context"
+	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gisiaas/gisiaas/core"
 )
 
 // CloudConfigFromEnv is the driver's config for the cloud the environment
@@ -55,4 +59,106 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// waitFor polls cond until it holds, failing the test after three minutes
+// (a real cloud's slowest transitions here take about one).
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	interval := 100 * time.Millisecond
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within three minutes", what)
+		}
+		tm := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			t.Fatalf("%s: %v", what, ctx.Err())
+		case <-tm.C:
+		}
+		interval = min(2*interval, time.Second)
+	}
+}
+
+// wantKind fails unless err is a *core.Error of kind k.
+func wantKind(t *testing.T, what string, err error, k core.Kind) {
+	t.Helper()
+	if core.KindOf(err) != k {
+		t.Fatalf("%s: %v (kind %q), want kind %q", what, err, core.KindOf(err), k)
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("%s: %T is not a *core.Error", what, err)
+	}
+}
+
+// watched collects the driver's events from the start of its stream.
+type watched struct {
+	mu  sync.Mutex
+	evs []core.Event
+}
+
+func watchEvents(t *testing.T, d *Driver) *watched {
+	w := &watched{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.Watch(ctx, "", func(ev core.Event) error {
+			w.mu.Lock()
+			w.evs = append(w.evs, ev)
+			w.mu.Unlock()
+			return nil
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return w
+}
+
+// waitMatch returns the first event match accepts, failing the test when
+// none comes in time.
+func (w *watched) waitMatch(t *testing.T, ctx context.Context, what string, match func(core.Event) bool) core.Event {
+	t.Helper()
+	var got core.Event
+	waitFor(t, ctx, "event of "+what, func() (bool, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, ev := range w.evs {
+			if match(ev) {
+				got = ev
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return got
+}
+
+// waitTo returns the first event of resource id of type typ into state to.
+func (w *watched) waitTo(t *testing.T, ctx context.Context, typ core.ResourceType, id, to string) core.Event {
+	t.Helper()
+	return w.waitMatch(t, ctx, string(typ)+" "+id+" → "+to, func(ev core.Event) bool {
+		return ev.ResourceType == typ && ev.ResourceID == id && ev.ToState == to
+	})
+}
+
+// has says whether any event of resource id of type typ was seen.
+func (w *watched) has(typ core.ResourceType, id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ev := range w.evs {
+		if ev.ResourceType == typ && ev.ResourceID == id {
+			return true
+		}
+	}
+	return false
 }

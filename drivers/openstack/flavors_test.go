@@ -23,13 +23,13 @@ func TestFlavorCreateGetListDelete(t *testing.T) {
 		t.Errorf("GetFlavor = %+v, %v", got, err)
 	}
 	_, err = d.CreateFlavor(ctx, req)
-	srvWantKind(t, "CreateFlavor of an existing id", err, core.Conflict)
+	wantKind(t, "CreateFlavor of an existing id", err, core.Conflict)
 	req2 := req
 	req2.ID = id + "-2"
 	_, err = d.CreateFlavor(ctx, req2)
-	srvWantKind(t, "CreateFlavor of an existing name", err, core.Conflict)
+	wantKind(t, "CreateFlavor of an existing name", err, core.Conflict)
 	_, err = d.CreateFlavor(ctx, core.FlavorCreate{ID: id + "-0", Name: id + "-0", VCPUs: 0, MemoryMB: 128})
-	srvWantKind(t, "CreateFlavor of 0 vCPUs", err, core.InvalidArgument)
+	wantKind(t, "CreateFlavor of 0 vCPUs", err, core.InvalidArgument)
 
 	fs, err := d.ListFlavors(ctx)
 	if err != nil {
@@ -53,9 +53,9 @@ func TestFlavorCreateGetListDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.GetFlavor(ctx, id)
-	srvWantKind(t, "GetFlavor after delete", err, core.NotFound)
+	wantKind(t, "GetFlavor after delete", err, core.NotFound)
 	if got := d.flavorIDByName(ctx, id); got != "" {
 		t.Errorf("flavorIDByName of a deleted flavor = %q", got)
 	}
-	srvWantKind(t, "DeleteFlavor of an unknown id", d.DeleteFlavor(ctx, id), core.NotFound)
+	wantKind(t, "DeleteFlavor of an unknown id", d.DeleteFlavor(ctx, id), core.NotFound)
 }

@@ -14,7 +14,7 @@ import (
 func TestFloatingIPLifecycle(t *testing.T) {
 	d := testDriver(t)
 	ctx := testContext(t)
-	w := netWatch(t, d)
+	w := watchEvents(t, d)
 	ext, priv := netFixture(t, ctx, d)
 
 	token := "fip-" + time.Now().UTC().Format("20060102T150405.000000")
@@ -36,13 +36,13 @@ func TestFloatingIPLifecycle(t *testing.T) {
 	if err != nil || again.ID != f.ID {
 		t.Fatalf("create with the same client token: %s, %v; want %s", again.ID, err, f.ID)
 	}
-	if ev := w.wait(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetDown)); ev.FromState != "" || ev.ProjectID != netTestProject {
+	if ev := w.waitTo(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetDown)); ev.FromState != "" || ev.ProjectID != netTestProject {
 		t.Errorf("first event %+v, want from \"\" in project %s", ev, netTestProject)
 	}
 
 	// Floating and public IPs stay apart.
 	_, err = d.GetPublicIP(ctx, f.ID)
-	netWantKind(t, "a floating IP asked as a public IP", err, core.NotFound)
+	wantKind(t, "a floating IP asked as a public IP", err, core.NotFound)
 	pubs, err := d.ListPublicIPs(ctx, core.ListOptions{ProjectID: netTestProject})
 	if err != nil || slices.ContainsFunc(pubs, func(p core.PublicIP) bool { return p.ID == f.ID }) {
 		t.Errorf("public IPs list the floating IP (%v)", err)
@@ -70,7 +70,7 @@ func TestFloatingIPLifecycle(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = ports.Delete(testContext(t), d.admin.network, port.ID).ExtractErr() })
 	_, err = d.UpdateFloatingIP(ctx, f.ID, core.FloatingIPUpdate{PortID: "no-such-port"})
-	netWantKind(t, "associate with an unknown port", err, core.InvalidArgument)
+	wantKind(t, "associate with an unknown port", err, core.InvalidArgument)
 	g, err := d.UpdateFloatingIP(ctx, f.ID, core.FloatingIPUpdate{PortID: port.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -79,14 +79,14 @@ func TestFloatingIPLifecycle(t *testing.T) {
 		g.PortDetails == nil || g.PortDetails.NetworkID != priv.ID || g.PortDetails.MACAddress != port.MACAddress {
 		t.Fatalf("associated: %+v (port details %+v)", g, g.PortDetails)
 	}
-	if ev := w.wait(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetActive)); ev.FromState != string(core.NetDown) {
+	if ev := w.waitTo(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetActive)); ev.FromState != string(core.NetDown) {
 		t.Errorf("association event %+v, want DOWN → ACTIVE", ev)
 	}
 	g, err = d.UpdateFloatingIP(ctx, f.ID, core.FloatingIPUpdate{})
 	if err != nil || g.PortID != "" || g.PortDetails != nil || g.FixedIP != "" || g.Status != core.NetDown {
 		t.Fatalf("dissociated: %+v, %v", g, err)
 	}
-	netWaitFor(t, ctx, "an ACTIVE → DOWN event", func() (bool, error) {
+	waitFor(t, ctx, "an ACTIVE → DOWN event", func() (bool, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return slices.ContainsFunc(w.evs, func(ev core.Event) bool {
@@ -98,9 +98,9 @@ func TestFloatingIPLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.GetFloatingIP(ctx, f.ID)
-	netWantKind(t, "show a deleted floating IP", err, core.NotFound)
-	netWantKind(t, "delete it again", d.DeleteFloatingIP(ctx, f.ID), core.NotFound)
-	w.wait(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetDeleted))
+	wantKind(t, "show a deleted floating IP", err, core.NotFound)
+	wantKind(t, "delete it again", d.DeleteFloatingIP(ctx, f.ID), core.NotFound)
+	w.waitTo(t, ctx, core.TypeFloatingIP, f.ID, string(core.NetDeleted))
 }
 
 func TestFloatingIPInvalid(t *testing.T) {
@@ -119,12 +119,12 @@ func TestFloatingIPInvalid(t *testing.T) {
 		if err == nil {
 			_ = d.DeleteFloatingIP(ctx, f.ID)
 		}
-		netWantKind(t, name, err, core.InvalidArgument)
+		wantKind(t, name, err, core.InvalidArgument)
 	}
 	_, err := d.GetFloatingIP(ctx, "no-such-fip")
-	netWantKind(t, "show unknown", err, core.NotFound)
+	wantKind(t, "show unknown", err, core.NotFound)
 	_, err = d.UpdateFloatingIP(ctx, "no-such-fip", core.FloatingIPUpdate{})
-	netWantKind(t, "update unknown", err, core.NotFound)
+	wantKind(t, "update unknown", err, core.NotFound)
 }
 
 // The state of a floating or public IP is its association; Neutron's own

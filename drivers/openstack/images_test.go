@@ -53,7 +53,7 @@ func imgNew(t *testing.T, ctx context.Context, d *Driver, mutate func(*core.Imag
 func TestImageCreateShowUploadDelete(t *testing.T) {
 	d := testDriver(t)
 	ctx := testContext(t)
-	ev := srvWatch(t, d)
+	ev := watchEvents(t, d)
 	token := "imgtok-" + d.events.boot
 	im := imgNew(t, ctx, d, func(r *core.ImageCreate) {
 		r.ClientToken, r.Architecture, r.MinRAMMB, r.MinDiskGB, r.ImageTags, r.Description = token, "x86_64", 64, 1, []string{"t1"}, "an image"
@@ -74,7 +74,7 @@ func TestImageCreateShowUploadDelete(t *testing.T) {
 	}
 
 	_, err = d.UploadImage(ctx, im.ID, core.ImageUpload{}, &imgPattern{n: 10})
-	srvWantKind(t, "UploadImage without a disk format", err, core.InvalidArgument)
+	wantKind(t, "UploadImage without a disk format", err, core.InvalidArgument)
 	const size = 3<<20 + 17
 	h := sha256.New()
 	up, err := d.UploadImage(ctx, im.ID, core.ImageUpload{DiskFormat: "raw", Source: "pattern"}, io.TeeReader(&imgPattern{n: size}, h))
@@ -86,8 +86,8 @@ func TestImageCreateShowUploadDelete(t *testing.T) {
 		t.Errorf("UploadImage answered %+v", up)
 	}
 	_, err = d.UploadImage(ctx, im.ID, core.ImageUpload{DiskFormat: "raw"}, strings.NewReader("again"))
-	srvWantKind(t, "UploadImage to an image with data", err, core.Conflict)
-	e := ev.wait(t, ctx, "image to active", func(e core.Event) bool {
+	wantKind(t, "UploadImage to an image with data", err, core.Conflict)
+	e := ev.waitMatch(t, ctx, "image to active", func(e core.Event) bool {
 		return e.ResourceID == im.ID && e.ToState == string(core.ImageActive)
 	})
 	if e.Attributes.ImageType != core.ImageTypeImage || e.Attributes.ImageSizeBytes != size || e.ProjectID != srvTestProject {
@@ -98,17 +98,17 @@ func TestImageCreateShowUploadDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.GetImage(ctx, im.ID)
-	srvWantKind(t, "GetImage after delete", err, core.NotFound)
-	ev.wait(t, ctx, "image to deleted", func(e core.Event) bool {
+	wantKind(t, "GetImage after delete", err, core.NotFound)
+	ev.waitMatch(t, ctx, "image to deleted", func(e core.Event) bool {
 		return e.ResourceID == im.ID && e.ToState == string(core.ImageDeleted) && e.FromState == string(core.ImageActive)
 	})
-	srvWantKind(t, "DeleteImage again", d.DeleteImage(ctx, im.ID), core.NotFound)
+	wantKind(t, "DeleteImage again", d.DeleteImage(ctx, im.ID), core.NotFound)
 	_, err = d.UploadImage(ctx, im.ID, core.ImageUpload{DiskFormat: "raw"}, strings.NewReader("x"))
-	srvWantKind(t, "UploadImage to an unknown id", err, core.NotFound)
+	wantKind(t, "UploadImage to an unknown id", err, core.NotFound)
 	_, err = d.UpdateImage(ctx, im.ID, []core.PatchOp{{Op: "replace", Path: "/name", Value: "x"}})
-	srvWantKind(t, "UpdateImage of an unknown id", err, core.NotFound)
+	wantKind(t, "UpdateImage of an unknown id", err, core.NotFound)
 	_, err = d.CreateImage(ctx, core.ImageCreate{CreateMeta: core.CreateMeta{ProjectID: srvTestProject}, Name: "x", ServerID: "00000000-0000-0000-0000-000000000000"})
-	srvWantKind(t, "CreateImage of an unknown server", err, core.InvalidArgument)
+	wantKind(t, "CreateImage of an unknown server", err, core.InvalidArgument)
 }
 
 func TestImagePatch(t *testing.T) {
@@ -143,7 +143,7 @@ func TestImagePatch(t *testing.T) {
 	if !got.Protected {
 		t.Errorf("not protected after the patch")
 	}
-	srvWantKind(t, "DeleteImage of a protected image", d.DeleteImage(ctx, im.ID), core.Conflict)
+	wantKind(t, "DeleteImage of a protected image", d.DeleteImage(ctx, im.ID), core.Conflict)
 	if got, err = d.GetImage(ctx, im.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestImagePatch(t *testing.T) {
 		{"a gisiaas key", []core.PatchOp{{Op: "add", Path: "/" + metaDC, Value: "x"}}, core.PermissionDenied},
 	} {
 		_, err := d.UpdateImage(ctx, im.ID, c.ops)
-		srvWantKind(t, "UpdateImage with "+c.what, err, c.kind)
+		wantKind(t, "UpdateImage with "+c.what, err, c.kind)
 	}
 	if got, err = d.GetImage(ctx, im.ID); err != nil || got.Name != name {
 		t.Errorf("a refused patch changed the image: %+v, %v", got, err)

@@ -48,12 +48,12 @@ func netTestServer(t *testing.T, ctx context.Context, d *Driver, network string)
 	t.Cleanup(func() {
 		ctx := testContext(t)
 		_ = servers.Delete(ctx, d.admin.compute, s.ID).ExtractErr()
-		netWaitFor(t, ctx, "server "+s.ID+" gone", func() (bool, error) {
+		waitFor(t, ctx, "server "+s.ID+" gone", func() (bool, error) {
 			_, err := servers.Get(ctx, d.admin.compute, s.ID).Extract()
 			return core.KindOf(classify("", err)) == core.NotFound, nil
 		})
 	})
-	netWaitFor(t, ctx, "server "+s.ID+" ACTIVE", func() (bool, error) {
+	waitFor(t, ctx, "server "+s.ID+" ACTIVE", func() (bool, error) {
 		g, err := servers.Get(ctx, d.admin.compute, s.ID).Extract()
 		if err != nil {
 			return false, err
@@ -74,7 +74,7 @@ func netTestServer(t *testing.T, ctx context.Context, d *Driver, network string)
 func netLBActive(t *testing.T, ctx context.Context, d *Driver, id string) core.LoadBalancer {
 	t.Helper()
 	var l core.LoadBalancer
-	netWaitFor(t, ctx, "load balancer "+id+" ACTIVE", func() (bool, error) {
+	waitFor(t, ctx, "load balancer "+id+" ACTIVE", func() (bool, error) {
 		var err error
 		l, err = d.GetLoadBalancer(ctx, id)
 		if err == nil && l.Status == core.LBError {
@@ -91,7 +91,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		t.Skip("the cloud has no Octavia")
 	}
 	ctx := testContext(t)
-	w := netWatch(t, d)
+	w := watchEvents(t, d)
 	ext, priv := netFixture(t, ctx, d)
 	sub := priv.Subnets[0]
 
@@ -123,10 +123,10 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	if _, err := netip.ParseAddr(a.VIPAddress); err != nil {
 		t.Errorf("VIP %q is not an address", a.VIPAddress)
 	}
-	if ev := w.wait(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBPendingCreate)); ev.FromState != "" || ev.Attributes.Name != "lb-test" {
+	if ev := w.waitTo(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBPendingCreate)); ev.FromState != "" || ev.Attributes.Name != "lb-test" {
 		t.Errorf("create event %+v", ev)
 	}
-	if ev := w.wait(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBActive)); ev.FromState != string(core.LBPendingCreate) {
+	if ev := w.waitTo(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBActive)); ev.FromState != string(core.LBPendingCreate) {
 		t.Errorf("built event %+v, want PENDING_CREATE → ACTIVE", ev)
 	}
 	ls, err := d.ListLoadBalancers(ctx, core.ListOptions{})
@@ -135,9 +135,9 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	}
 
 	_, err = d.AddMember(ctx, "no-such-lb", core.MemberAdd{ServerID: "no-such-server"})
-	netWantKind(t, "a member of an unknown load balancer", err, core.NotFound)
+	wantKind(t, "a member of an unknown load balancer", err, core.NotFound)
 	_, err = d.AddMember(ctx, l.ID, core.MemberAdd{ServerID: "no-such-server"})
-	netWantKind(t, "an unknown server as member", err, core.InvalidArgument)
+	wantKind(t, "an unknown server as member", err, core.InvalidArgument)
 
 	server, addr := netTestServer(t, ctx, d, priv.ID)
 	if _, err := d.AddMember(ctx, l.ID, core.MemberAdd{ServerID: server}); err != nil {
@@ -148,9 +148,9 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		t.Fatalf("members %+v, want server %s at %s:80", a.Members, server, addr)
 	}
 	_, err = d.AddMember(ctx, l.ID, core.MemberAdd{ServerID: server})
-	netWantKind(t, "the same member again", err, core.Conflict)
+	wantKind(t, "the same member again", err, core.Conflict)
 	_, err = d.RemoveMember(ctx, l.ID, core.MemberRemove{ServerID: server, Address: addr})
-	netWantKind(t, "remove by server and address", err, core.InvalidArgument)
+	wantKind(t, "remove by server and address", err, core.InvalidArgument)
 	if _, err := d.RemoveMember(ctx, l.ID, core.MemberRemove{Address: addr}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,17 +158,17 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		t.Fatalf("members %+v after removal", a.Members)
 	}
 	_, err = d.RemoveMember(ctx, l.ID, core.MemberRemove{ServerID: server})
-	netWantKind(t, "remove a server that is no member", err, core.InvalidArgument)
+	wantKind(t, "remove a server that is no member", err, core.InvalidArgument)
 
 	if err := d.DeleteLoadBalancer(ctx, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	netWaitFor(t, ctx, "load balancer gone", func() (bool, error) {
+	waitFor(t, ctx, "load balancer gone", func() (bool, error) {
 		_, err := d.GetLoadBalancer(ctx, l.ID)
 		return core.KindOf(err) == core.NotFound, nil
 	})
-	w.wait(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBDeleted))
-	netWantKind(t, "delete unknown", d.DeleteLoadBalancer(ctx, "no-such-lb"), core.NotFound)
+	w.waitTo(t, ctx, core.TypeLoadBalancer, l.ID, string(core.LBDeleted))
+	wantKind(t, "delete unknown", d.DeleteLoadBalancer(ctx, "no-such-lb"), core.NotFound)
 
 	for name, bad := range map[string]core.LoadBalancerCreate{
 		"no name":         {Listeners: []core.Listener{{Protocol: "TCP", Port: 80}}},
@@ -181,10 +181,10 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 		if err == nil {
 			_ = d.DeleteLoadBalancer(ctx, x.ID)
 		}
-		netWantKind(t, name, err, core.InvalidArgument)
+		wantKind(t, name, err, core.InvalidArgument)
 	}
 	_, err = d.GetLoadBalancer(ctx, "no-such-lb")
-	netWantKind(t, "show unknown", err, core.NotFound)
+	wantKind(t, "show unknown", err, core.NotFound)
 }
 
 // A load balancer without listeners sits on the project's first private

@@ -3,7 +3,6 @@ package openstack
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,95 +12,6 @@ import (
 // netTestProject is the gisiaas project the network tests create in (an
 // OpenStack project gisiaas-nettest, made once and kept).
 const netTestProject = "nettest"
-
-// netWaitFor polls cond until it holds, failing the test after two minutes.
-func netWaitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	interval := 100 * time.Millisecond
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within two minutes", what)
-		}
-		tm := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			t.Fatalf("%s: %v", what, ctx.Err())
-		case <-tm.C:
-		}
-		interval = min(2*interval, time.Second)
-	}
-}
-
-// netWantKind fails unless err is of kind k.
-func netWantKind(t *testing.T, what string, err error, k core.Kind) {
-	t.Helper()
-	if got := core.KindOf(err); got != k {
-		t.Fatalf("%s: error %v (kind %q), want kind %q", what, err, got, k)
-	}
-}
-
-// netEvents collects the driver's events from the start of its stream.
-type netEvents struct {
-	mu  sync.Mutex
-	evs []core.Event
-}
-
-func netWatch(t *testing.T, d *Driver) *netEvents {
-	w := &netEvents{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Watch(ctx, "", func(ev core.Event) error {
-			w.mu.Lock()
-			w.evs = append(w.evs, ev)
-			w.mu.Unlock()
-			return nil
-		})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return w
-}
-
-// wait returns the first event of resource id of type typ into state to,
-// waiting for it.
-func (w *netEvents) wait(t *testing.T, ctx context.Context, typ core.ResourceType, id, to string) core.Event {
-	t.Helper()
-	var found core.Event
-	netWaitFor(t, ctx, "event "+string(typ)+" "+id+" → "+to, func() (bool, error) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		for _, ev := range w.evs {
-			if ev.ResourceType == typ && ev.ResourceID == id && ev.ToState == to {
-				found = ev
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return found
-}
-
-// has says whether any event of resource id of type typ was seen.
-func (w *netEvents) has(typ core.ResourceType, id string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, ev := range w.evs {
-		if ev.ResourceType == typ && ev.ResourceID == id {
-			return true
-		}
-	}
-	return false
-}
 
 // netFixture is the CI cloud's external and private networks.
 func netFixture(t *testing.T, ctx context.Context, d *Driver) (ext, priv core.Network) {
@@ -142,7 +52,7 @@ func TestNetworkList(t *testing.T) {
 		t.Fatalf("GetNetwork: %+v, %v", g, err)
 	}
 	_, err = d.GetNetwork(ctx, "no-such-network")
-	netWantKind(t, "GetNetwork of an unknown id", err, core.NotFound)
+	wantKind(t, "GetNetwork of an unknown id", err, core.NotFound)
 
 	// A project with no OpenStack project yet sees the external network
 	// only (the private one is the admin's and not shared), and listing

@@ -51,22 +51,6 @@ func (d *Driver) publicIPOf(ctx context.Context, f neutronFIP) core.PublicIP {
 	return p
 }
 
-// publicIPAddresses are the addresses of every public IP, so that a
-// server's floating addresses can be told apart from its public ones.
-func (d *Driver) publicIPAddresses(ctx context.Context) (map[string]bool, error) {
-	fs, err := d.listFIPs(ctx, floatingips.ListOpts{})
-	if err != nil {
-		return nil, classify("ListPublicIPs", err)
-	}
-	out := map[string]bool{}
-	for _, f := range fs {
-		if isPublicIP(f) {
-			out[f.FloatingIP] = true
-		}
-	}
-	return out, nil
-}
-
 // publicIP reads public IP id: NotFound when there is none, or when it is a
 // plain floating IP.
 func (d *Driver) publicIP(ctx context.Context, op, id string) (neutronFIP, error) {

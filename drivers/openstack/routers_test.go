@@ -12,7 +12,7 @@ import (
 func TestRouterLifecycle(t *testing.T) {
 	d := testDriver(t)
 	ctx := testContext(t)
-	w := netWatch(t, d)
+	w := watchEvents(t, d)
 	ext, priv := netFixture(t, ctx, d)
 	sub := priv.Subnets[0]
 
@@ -40,7 +40,7 @@ func TestRouterLifecycle(t *testing.T) {
 	if again, err := d.CreateRouter(ctx, req); err != nil || again.ID != r.ID {
 		t.Fatalf("create with the same client token: %s, %v; want %s", again.ID, err, r.ID)
 	}
-	if ev := w.wait(t, ctx, core.TypeRouter, r.ID, string(core.NetActive)); ev.FromState != "" || ev.Attributes.Name != "router-test" {
+	if ev := w.waitTo(t, ctx, core.TypeRouter, r.ID, string(core.NetActive)); ev.FromState != "" || ev.Attributes.Name != "router-test" {
 		t.Errorf("create event %+v", ev)
 	}
 
@@ -57,8 +57,8 @@ func TestRouterLifecycle(t *testing.T) {
 		t.Errorf("interface address %q not in %s", g.Interfaces[i].IPAddress, sub.CIDR)
 	}
 	_, err = d.AddRouterInterface(ctx, r.ID, sub.ID)
-	netWantKind(t, "the same subnet again", err, core.Conflict)
-	netWantKind(t, "delete a router with an interface", d.DeleteRouter(ctx, r.ID), core.Conflict)
+	wantKind(t, "the same subnet again", err, core.Conflict)
+	wantKind(t, "delete a router with an interface", d.DeleteRouter(ctx, r.ID), core.Conflict)
 	rs, err := d.ListRouters(ctx, core.ListOptions{})
 	if j := slices.IndexFunc(rs, func(x core.Router) bool { return x.ID == r.ID }); err != nil || j < 0 || len(rs[j].Interfaces) != 1 {
 		t.Errorf("list: %v, router %s with one interface missing", err, r.ID)
@@ -68,18 +68,18 @@ func TestRouterLifecycle(t *testing.T) {
 		t.Fatalf("remove interface: %+v, %v", g.Interfaces, err)
 	}
 	_, err = d.RemoveRouterInterface(ctx, r.ID, sub.ID)
-	netWantKind(t, "remove a subnet that is no interface", err, core.InvalidArgument)
+	wantKind(t, "remove a subnet that is no interface", err, core.InvalidArgument)
 	_, err = d.AddRouterInterface(ctx, r.ID, ext.Subnets[0].ID)
-	netWantKind(t, "an external subnet as an interface", err, core.InvalidArgument)
+	wantKind(t, "an external subnet as an interface", err, core.InvalidArgument)
 	_, err = d.AddRouterInterface(ctx, r.ID, "no-such-subnet")
-	netWantKind(t, "an unknown subnet", err, core.InvalidArgument)
+	wantKind(t, "an unknown subnet", err, core.InvalidArgument)
 
 	if err := d.DeleteRouter(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = d.GetRouter(ctx, r.ID)
-	netWantKind(t, "show a deleted router", err, core.NotFound)
-	if ev := w.wait(t, ctx, core.TypeRouter, r.ID, string(core.NetDeleted)); ev.FromState != string(core.NetActive) {
+	wantKind(t, "show a deleted router", err, core.NotFound)
+	if ev := w.waitTo(t, ctx, core.TypeRouter, r.ID, string(core.NetDeleted)); ev.FromState != string(core.NetActive) {
 		t.Errorf("delete event %+v", ev)
 	}
 }
@@ -98,11 +98,11 @@ func TestRouterInvalid(t *testing.T) {
 		if err == nil {
 			_ = d.DeleteRouter(ctx, r.ID)
 		}
-		netWantKind(t, name, err, core.InvalidArgument)
+		wantKind(t, name, err, core.InvalidArgument)
 	}
 	_, err := d.GetRouter(ctx, "no-such-router")
-	netWantKind(t, "show unknown", err, core.NotFound)
-	netWantKind(t, "delete unknown", d.DeleteRouter(ctx, "no-such-router"), core.NotFound)
+	wantKind(t, "show unknown", err, core.NotFound)
+	wantKind(t, "delete unknown", d.DeleteRouter(ctx, "no-such-router"), core.NotFound)
 
 	// Another project's private subnet is not this router's to use.
 	r, err := d.CreateRouter(ctx, core.RouterCreate{CreateMeta: core.CreateMeta{ProjectID: netTestProject}, Name: "router-foreign"})
@@ -112,7 +112,7 @@ func TestRouterInvalid(t *testing.T) {
 	t.Cleanup(func() { _ = d.DeleteRouter(testContext(t), r.ID) })
 	if !priv.Shared {
 		_, err = d.AddRouterInterface(ctx, r.ID, priv.Subnets[0].ID)
-		netWantKind(t, "another project's private subnet", err, core.InvalidArgument)
+		wantKind(t, "another project's private subnet", err, core.InvalidArgument)
 	}
 	rs, err := d.ListRouters(ctx, core.ListOptions{ProjectID: netTestProject})
 	if err != nil || !slices.ContainsFunc(rs, func(x core.Router) bool { return x.ID == r.ID && x.ExternalNetworkID == "" }) {

@@ -16,7 +16,7 @@ func netIntp(n int) *int { return &n }
 func TestSecurityGroupLifecycle(t *testing.T) {
 	d := testDriver(t)
 	ctx := testContext(t)
-	w := netWatch(t, d)
+	w := watchEvents(t, d)
 	_, priv := netFixture(t, ctx, d)
 
 	token := "sg-" + time.Now().UTC().Format("20060102T150405.000000")
@@ -42,7 +42,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	if again, err := d.CreateSecurityGroup(ctx, req); err != nil || again.ID != g.ID {
 		t.Fatalf("create with the same client token: %s, %v; want %s", again.ID, err, g.ID)
 	}
-	if ev := w.wait(t, ctx, core.TypeSecurityGroup, g.ID, string(core.NetActive)); ev.FromState != "" || ev.Attributes.Name != "sg-test" {
+	if ev := w.waitTo(t, ctx, core.TypeSecurityGroup, g.ID, string(core.NetActive)); ev.FromState != "" || ev.Attributes.Name != "sg-test" {
 		t.Errorf("create event %+v", ev)
 	}
 
@@ -57,7 +57,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 		t.Fatalf("rule %+v", r)
 	}
 	_, err = d.CreateSecurityGroupRule(ctx, ssh)
-	netWantKind(t, "the same rule again", err, core.Conflict)
+	wantKind(t, "the same rule again", err, core.Conflict)
 	// ICMP echo reply is type 0: a bound of 0 is not "any".
 	icmp, err := d.CreateSecurityGroupRule(ctx, core.SecurityGroupRuleCreate{GroupID: g.ID, Direction: core.DirectionIngress,
 		Protocol: "icmp", PortRangeMin: netIntp(0)})
@@ -76,7 +76,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 		"min above max":        {GroupID: g.ID, Direction: core.DirectionIngress, Protocol: "tcp", PortRangeMin: netIntp(90), PortRangeMax: netIntp(80)},
 	} {
 		_, err := d.CreateSecurityGroupRule(ctx, bad)
-		netWantKind(t, name, err, core.InvalidArgument)
+		wantKind(t, name, err, core.InvalidArgument)
 	}
 	s, err := d.GetSecurityGroup(ctx, g.ID)
 	if err != nil || !slices.ContainsFunc(s.Rules, func(x core.SecurityGroupRule) bool { return x.ID == r.ID }) {
@@ -85,7 +85,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	if err := d.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	netWantKind(t, "delete a deleted rule", d.DeleteSecurityGroupRule(ctx, r.ID), core.NotFound)
+	wantKind(t, "delete a deleted rule", d.DeleteSecurityGroupRule(ctx, r.ID), core.NotFound)
 	if s, _ := d.GetSecurityGroup(ctx, g.ID); slices.ContainsFunc(s.Rules, func(x core.SecurityGroupRule) bool { return x.ID == r.ID }) {
 		t.Errorf("rule %s still in its group", r.ID)
 	}
@@ -104,7 +104,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	if _, err := d.CreateSecurityGroupRule(ctx, core.SecurityGroupRuleCreate{GroupID: other.ID, Direction: core.DirectionIngress, RemoteGroupID: g.ID}); err != nil {
 		t.Fatal(err)
 	}
-	netWantKind(t, "delete a group another group's rule names", d.DeleteSecurityGroup(ctx, g.ID), core.Conflict)
+	wantKind(t, "delete a group another group's rule names", d.DeleteSecurityGroup(ctx, g.ID), core.Conflict)
 	if err := d.DeleteSecurityGroup(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	netWantKind(t, "delete a group a port uses", d.DeleteSecurityGroup(ctx, g.ID), core.Conflict)
+	wantKind(t, "delete a group a port uses", d.DeleteSecurityGroup(ctx, g.ID), core.Conflict)
 	if err := ports.Delete(ctx, d.admin.network, port.ID).ExtractErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +126,13 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.GetSecurityGroup(ctx, g.ID)
-	netWantKind(t, "show a deleted group", err, core.NotFound)
-	netWantKind(t, "delete it again", d.DeleteSecurityGroup(ctx, g.ID), core.NotFound)
-	if ev := w.wait(t, ctx, core.TypeSecurityGroup, g.ID, string(core.NetDeleted)); ev.FromState != string(core.NetActive) {
+	wantKind(t, "show a deleted group", err, core.NotFound)
+	wantKind(t, "delete it again", d.DeleteSecurityGroup(ctx, g.ID), core.NotFound)
+	if ev := w.waitTo(t, ctx, core.TypeSecurityGroup, g.ID, string(core.NetDeleted)); ev.FromState != string(core.NetActive) {
 		t.Errorf("delete event %+v", ev)
 	}
 	_, err = d.CreateSecurityGroup(ctx, core.SecurityGroupCreate{CreateMeta: core.CreateMeta{ProjectID: netTestProject}})
-	netWantKind(t, "a group without a name", err, core.InvalidArgument)
+	wantKind(t, "a group without a name", err, core.InvalidArgument)
 }
 
 // Concurrent creates with one client token make one group.

@@ -20,83 +20,6 @@ import (
 // in (an OpenStack project made once and kept).
 const srvTestProject = "srvtest"
 
-// srvWaitFor polls cond until it holds, failing the test after three minutes.
-func srvWaitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	interval := 100 * time.Millisecond
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within three minutes", what)
-		}
-		tm := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			t.Fatalf("%s: %v", what, ctx.Err())
-		case <-tm.C:
-		}
-		interval = min(2*interval, time.Second)
-	}
-}
-
-// srvWantKind fails unless err is of kind k.
-func srvWantKind(t *testing.T, what string, err error, k core.Kind) {
-	t.Helper()
-	if got := core.KindOf(err); got != k {
-		t.Fatalf("%s: error %v (kind %q), want kind %q", what, err, got, k)
-	}
-}
-
-// srvEvents collects the driver's events from the start of its stream.
-type srvEvents struct {
-	mu  sync.Mutex
-	evs []core.Event
-}
-
-func srvWatch(t *testing.T, d *Driver) *srvEvents {
-	w := &srvEvents{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Watch(ctx, "", func(ev core.Event) error {
-			w.mu.Lock()
-			w.evs = append(w.evs, ev)
-			w.mu.Unlock()
-			return nil
-		})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return w
-}
-
-// wait returns the first event that match accepts, failing the test when
-// none comes in time.
-func (w *srvEvents) wait(t *testing.T, ctx context.Context, what string, match func(core.Event) bool) core.Event {
-	t.Helper()
-	var got core.Event
-	srvWaitFor(t, ctx, "event of "+what, func() (bool, error) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		for _, ev := range w.evs {
-			if match(ev) {
-				got = ev
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return got
-}
-
 // srvBoot is what the tests boot: the image "tiny", the network
 // "private" (with its subnet) and a flavor of their own the size of
 // m1.tiny, so that flavor checks never touch the cloud's flavors.
@@ -174,7 +97,7 @@ func srvDeleteAndWait(t *testing.T, ctx context.Context, d *Driver, id string) {
 		t.Errorf("DeleteServer: %v", err)
 		return
 	}
-	srvWaitFor(t, ctx, "server "+id+" gone", func() (bool, error) {
+	waitFor(t, ctx, "server "+id+" gone", func() (bool, error) {
 		_, err := d.GetServer(ctx, id)
 		if core.KindOf(err) == core.NotFound {
 			return true, nil
@@ -186,7 +109,7 @@ func srvDeleteAndWait(t *testing.T, ctx context.Context, d *Driver, id string) {
 func srvWaitStatus(t *testing.T, ctx context.Context, d *Driver, id string, want core.ServerStatus, extra func(core.Server) bool) core.Server {
 	t.Helper()
 	var s core.Server
-	srvWaitFor(t, ctx, fmt.Sprintf("server %s to be %s", id, want), func() (bool, error) {
+	waitFor(t, ctx, fmt.Sprintf("server %s to be %s", id, want), func() (bool, error) {
 		var err error
 		s, err = d.GetServer(ctx, id)
 		if err != nil {
@@ -203,7 +126,7 @@ func srvWaitStatus(t *testing.T, ctx context.Context, d *Driver, id string, want
 func TestServerLifecycle(t *testing.T) {
 	d := testDriver(t)
 	ctx := testContext(t)
-	ev := srvWatch(t, d)
+	ev := watchEvents(t, d)
 	b := srvFixture(t, ctx, d)
 	dc := "nova"
 
@@ -254,7 +177,7 @@ func TestServerLifecycle(t *testing.T) {
 		return slices.Contains(x.Addresses, core.ServerAddress{Kind: core.AddressFloating, Address: fip.FloatingIP,
 			NetworkID: b.public, PortID: a.PortID})
 	})
-	e := ev.wait(t, ctx, "server to ACTIVE", func(e core.Event) bool {
+	e := ev.waitMatch(t, ctx, "server to ACTIVE", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.ToState == string(core.ServerActive)
 	})
 	if e.Attributes.FlavorID != b.flavor.ID || e.Attributes.VCPUs != b.flavor.VCPUs || e.Attributes.MemoryMB != b.flavor.MemoryMB ||
@@ -263,7 +186,7 @@ func TestServerLifecycle(t *testing.T) {
 	}
 
 	// Quota counts it.
-	srvWaitFor(t, ctx, "quota to count the server", func() (bool, error) {
+	waitFor(t, ctx, "quota to count the server", func() (bool, error) {
 		q, err := d.GetComputeQuota(ctx, dc, srvTestProject)
 		return err == nil && q.UsedServers == before.UsedServers+1 && q.UsedVCPUs == before.UsedVCPUs+b.flavor.VCPUs &&
 			q.UsedMemoryMB == before.UsedMemoryMB+b.flavor.MemoryMB, err
@@ -294,20 +217,20 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatalf("UpdateServer: %+v, %v", u, err)
 	}
 	_, err = d.UpdateServer(ctx, s.ID, core.ServerUpdate{})
-	srvWantKind(t, "empty update", err, core.InvalidArgument)
+	wantKind(t, "empty update", err, core.InvalidArgument)
 
 	// Flavor in use.
-	srvWantKind(t, "DeleteFlavor of a flavor in use", d.DeleteFlavor(ctx, b.flavor.ID), core.Conflict)
+	wantKind(t, "DeleteFlavor of a flavor in use", d.DeleteFlavor(ctx, b.flavor.ID), core.Conflict)
 
 	// Stop, start.
-	srvWantKind(t, "StartServer of an ACTIVE server", d.StartServer(ctx, s.ID), core.Conflict)
+	wantKind(t, "StartServer of an ACTIVE server", d.StartServer(ctx, s.ID), core.Conflict)
 	if err := d.StopServer(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
 	srvWaitStatus(t, ctx, d, s.ID, core.ServerShutoff, nil)
-	srvWantKind(t, "StopServer of a SHUTOFF server", d.StopServer(ctx, s.ID), core.Conflict)
-	srvWantKind(t, "SOFT reboot of a SHUTOFF server", d.RebootServer(ctx, s.ID, core.RebootSoft), core.Conflict)
-	ev.wait(t, ctx, "server ACTIVE to SHUTOFF", func(e core.Event) bool {
+	wantKind(t, "StopServer of a SHUTOFF server", d.StopServer(ctx, s.ID), core.Conflict)
+	wantKind(t, "SOFT reboot of a SHUTOFF server", d.RebootServer(ctx, s.ID, core.RebootSoft), core.Conflict)
+	ev.waitMatch(t, ctx, "server ACTIVE to SHUTOFF", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.FromState == string(core.ServerActive) && e.ToState == string(core.ServerShutoff)
 	})
 	if err := d.StartServer(ctx, s.ID); err != nil {
@@ -316,7 +239,7 @@ func TestServerLifecycle(t *testing.T) {
 	srvWaitStatus(t, ctx, d, s.ID, core.ServerActive, nil)
 
 	// Reboot.
-	srvWantKind(t, "reboot MEDIUM", d.RebootServer(ctx, s.ID, "MEDIUM"), core.InvalidArgument)
+	wantKind(t, "reboot MEDIUM", d.RebootServer(ctx, s.ID, "MEDIUM"), core.InvalidArgument)
 	for _, k := range []core.RebootType{core.RebootSoft, core.RebootHard} {
 		if err := d.RebootServer(ctx, s.ID, k); err != nil {
 			t.Fatalf("%s reboot: %v", k, err)
@@ -337,17 +260,17 @@ func TestServerLifecycle(t *testing.T) {
 			}
 		}
 	}
-	srvWantKind(t, "live migration to an unknown host", d.LiveMigrateServer(ctx, s.ID, "no-such-host"), core.InvalidArgument)
-	srvWantKind(t, "live migration to its own host", d.LiveMigrateServer(ctx, s.ID, s.Host), core.Conflict)
+	wantKind(t, "live migration to an unknown host", d.LiveMigrateServer(ctx, s.ID, "no-such-host"), core.InvalidArgument)
+	wantKind(t, "live migration to its own host", d.LiveMigrateServer(ctx, s.ID, s.Host), core.Conflict)
 	if err := d.LiveMigrateServer(ctx, s.ID, to); err != nil {
 		t.Fatalf("LiveMigrateServer to %s: %v", to, err)
 	}
 	srvWaitStatus(t, ctx, d, s.ID, core.ServerActive, func(x core.Server) bool { return x.Host == to })
 
 	// Resize: refusals, then revert, then confirm.
-	srvWantKind(t, "ConfirmResize of a server not resized", d.ConfirmResize(ctx, s.ID), core.Conflict)
-	srvWantKind(t, "resize to an unknown flavor", d.ResizeServer(ctx, s.ID, "no-such-flavor"), core.InvalidArgument)
-	srvWantKind(t, "resize to its own flavor", d.ResizeServer(ctx, s.ID, b.flavor.ID), core.InvalidArgument)
+	wantKind(t, "ConfirmResize of a server not resized", d.ConfirmResize(ctx, s.ID), core.Conflict)
+	wantKind(t, "resize to an unknown flavor", d.ResizeServer(ctx, s.ID, "no-such-flavor"), core.InvalidArgument)
+	wantKind(t, "resize to its own flavor", d.ResizeServer(ctx, s.ID, b.flavor.ID), core.InvalidArgument)
 	if err := d.ResizeServer(ctx, s.ID, b.small); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +278,7 @@ func TestServerLifecycle(t *testing.T) {
 	if r.FlavorID != b.small || r.PreviousFlavorID != b.flavor.ID {
 		t.Errorf("VERIFY_RESIZE: flavor %q, previous %q; want %q, %q", r.FlavorID, r.PreviousFlavorID, b.small, b.flavor.ID)
 	}
-	srvWantKind(t, "DeleteFlavor of a resize's previous flavor", d.DeleteFlavor(ctx, b.flavor.ID), core.Conflict)
+	wantKind(t, "DeleteFlavor of a resize's previous flavor", d.DeleteFlavor(ctx, b.flavor.ID), core.Conflict)
 	if err := d.RevertResize(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +286,7 @@ func TestServerLifecycle(t *testing.T) {
 	if r.FlavorID != b.flavor.ID || r.PreviousFlavorID != "" {
 		t.Errorf("after revert: flavor %q, previous %q", r.FlavorID, r.PreviousFlavorID)
 	}
-	ev.wait(t, ctx, "server VERIFY_RESIZE to ACTIVE at the old flavor", func(e core.Event) bool {
+	ev.waitMatch(t, ctx, "server VERIFY_RESIZE to ACTIVE at the old flavor", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.FromState == string(core.ServerVerifyResize) && e.ToState == string(core.ServerActive) &&
 			e.Attributes.FlavorID == b.flavor.ID
 	})
@@ -378,7 +301,7 @@ func TestServerLifecycle(t *testing.T) {
 	if r.FlavorID != b.small {
 		t.Errorf("after confirm: flavor %q, want %q", r.FlavorID, b.small)
 	}
-	e = ev.wait(t, ctx, "server VERIFY_RESIZE to ACTIVE at m1.small", func(e core.Event) bool {
+	e = ev.waitMatch(t, ctx, "server VERIFY_RESIZE to ACTIVE at m1.small", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.FromState == string(core.ServerVerifyResize) && e.ToState == string(core.ServerActive) &&
 			e.Attributes.FlavorID == b.small
 	})
@@ -399,14 +322,14 @@ func TestServerLifecycle(t *testing.T) {
 		t.Errorf("CreateImage of the server: %+v", im)
 	}
 	var snap core.Image
-	srvWaitFor(t, ctx, "snapshot active", func() (bool, error) {
+	waitFor(t, ctx, "snapshot active", func() (bool, error) {
 		snap, err = d.GetImage(ctx, im.ID)
 		return err == nil && snap.Status == core.ImageActive, err
 	})
 	if snap.SizeBytes <= 0 || snap.Type != core.ImageTypeSnapshot || snap.Description != "a snapshot" {
 		t.Errorf("active snapshot %+v", snap)
 	}
-	e = ev.wait(t, ctx, "snapshot to active", func(e core.Event) bool {
+	e = ev.waitMatch(t, ctx, "snapshot to active", func(e core.Event) bool {
 		return e.ResourceID == im.ID && e.ToState == string(core.ImageActive)
 	})
 	if e.Attributes.ImageType != core.ImageTypeSnapshot || e.Attributes.ImageSizeBytes != snap.SizeBytes {
@@ -420,7 +343,7 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, s2.ID) })
-	e = ev.wait(t, ctx, "server from the snapshot to ACTIVE", func(e core.Event) bool {
+	e = ev.waitMatch(t, ctx, "server from the snapshot to ACTIVE", func(e core.Event) bool {
 		return e.ResourceID == s2.ID && e.ToState == string(core.ServerActive)
 	})
 	if !e.Attributes.FromSnapshot || e.Attributes.ImageID != snap.ID {
@@ -429,10 +352,10 @@ func TestServerLifecycle(t *testing.T) {
 
 	// Delete.
 	srvDeleteAndWait(t, ctx, d, s.ID)
-	ev.wait(t, ctx, "server to DELETED", func(e core.Event) bool {
+	ev.waitMatch(t, ctx, "server to DELETED", func(e core.Event) bool {
 		return e.ResourceID == s.ID && e.ToState == string(core.ServerDeleted) && e.Attributes.FlavorID == b.small
 	})
-	srvWantKind(t, "DeleteServer of a deleted server", d.DeleteServer(ctx, s.ID), core.NotFound)
+	wantKind(t, "DeleteServer of a deleted server", d.DeleteServer(ctx, s.ID), core.NotFound)
 }
 
 func TestServerUnknownIsNotFound(t *testing.T) {
@@ -441,17 +364,17 @@ func TestServerUnknownIsNotFound(t *testing.T) {
 	const id = "00000000-0000-0000-0000-000000000000"
 	name := "x"
 	_, err := d.GetServer(ctx, id)
-	srvWantKind(t, "GetServer", err, core.NotFound)
+	wantKind(t, "GetServer", err, core.NotFound)
 	_, err = d.UpdateServer(ctx, id, core.ServerUpdate{Name: &name})
-	srvWantKind(t, "UpdateServer", err, core.NotFound)
-	srvWantKind(t, "DeleteServer", d.DeleteServer(ctx, id), core.NotFound)
-	srvWantKind(t, "StartServer", d.StartServer(ctx, id), core.NotFound)
-	srvWantKind(t, "StopServer", d.StopServer(ctx, id), core.NotFound)
-	srvWantKind(t, "RebootServer", d.RebootServer(ctx, id, core.RebootSoft), core.NotFound)
-	srvWantKind(t, "LiveMigrateServer", d.LiveMigrateServer(ctx, id, "h"), core.NotFound)
-	srvWantKind(t, "ResizeServer", d.ResizeServer(ctx, id, "f"), core.NotFound)
-	srvWantKind(t, "ConfirmResize", d.ConfirmResize(ctx, id), core.NotFound)
-	srvWantKind(t, "RevertResize", d.RevertResize(ctx, id), core.NotFound)
+	wantKind(t, "UpdateServer", err, core.NotFound)
+	wantKind(t, "DeleteServer", d.DeleteServer(ctx, id), core.NotFound)
+	wantKind(t, "StartServer", d.StartServer(ctx, id), core.NotFound)
+	wantKind(t, "StopServer", d.StopServer(ctx, id), core.NotFound)
+	wantKind(t, "RebootServer", d.RebootServer(ctx, id, core.RebootSoft), core.NotFound)
+	wantKind(t, "LiveMigrateServer", d.LiveMigrateServer(ctx, id, "h"), core.NotFound)
+	wantKind(t, "ResizeServer", d.ResizeServer(ctx, id, "f"), core.NotFound)
+	wantKind(t, "ConfirmResize", d.ConfirmResize(ctx, id), core.NotFound)
+	wantKind(t, "RevertResize", d.RevertResize(ctx, id), core.NotFound)
 }
 
 // TestServerCreateRefusals: bad references are InvalidArgument, and a
@@ -469,15 +392,15 @@ func TestServerCreateRefusalsAndQuotaExceeded(t *testing.T) {
 	r := base
 	r.FlavorID = "no-such-flavor"
 	_, err := d.CreateServer(ctx, r)
-	srvWantKind(t, "unknown flavor", err, core.InvalidArgument)
+	wantKind(t, "unknown flavor", err, core.InvalidArgument)
 	r = base
 	r.ImageID = "00000000-0000-0000-0000-000000000000"
 	_, err = d.CreateServer(ctx, r)
-	srvWantKind(t, "unknown image", err, core.InvalidArgument)
+	wantKind(t, "unknown image", err, core.InvalidArgument)
 	r = base
 	r.Name = ""
 	_, err = d.CreateServer(ctx, r)
-	srvWantKind(t, "no name", err, core.InvalidArgument)
+	wantKind(t, "no name", err, core.InvalidArgument)
 
 	q, err := d.GetComputeQuota(ctx, "nova", project)
 	if err != nil {
@@ -496,7 +419,7 @@ func TestServerCreateRefusalsAndQuotaExceeded(t *testing.T) {
 	if err == nil {
 		t.Cleanup(func() { srvDeleteAndWait(t, context.Background(), d, s.ID) })
 	}
-	srvWantKind(t, fmt.Sprintf("CreateServer of %d vCPUs with %d of %d used", vcpus, q.UsedVCPUs, q.TotalVCPUs), err, core.QuotaExceeded)
+	wantKind(t, fmt.Sprintf("CreateServer of %d vCPUs with %d of %d used", vcpus, q.UsedVCPUs, q.TotalVCPUs), err, core.QuotaExceeded)
 	ss, err := d.ListServers(ctx, core.ListOptions{ProjectID: project})
 	if err != nil {
 		t.Fatal(err)
@@ -523,13 +446,13 @@ func TestServerBootFromVolume(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()
-		srvWaitFor(t, ctx, "boot volume detached", func() (bool, error) {
+		waitFor(t, ctx, "boot volume detached", func() (bool, error) {
 			x, err := d.GetVolume(ctx, v.ID)
 			return err == nil && x.Status != core.VolumeInUse && x.Status != core.VolumeDetaching, err
 		})
 		_ = d.DeleteVolume(ctx, v.ID)
 	})
-	srvWaitFor(t, ctx, "boot volume available", func() (bool, error) {
+	waitFor(t, ctx, "boot volume available", func() (bool, error) {
 		x, err := d.GetVolume(ctx, v.ID)
 		if err == nil && x.Status == core.VolumeError {
 			return false, fmt.Errorf("volume %s is in error", v.ID)

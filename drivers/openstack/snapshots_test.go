@@ -50,10 +50,10 @@ func TestVolumeSnapshotLifecycle(t *testing.T) {
 
 	m := core.CreateMeta{ProjectID: volTestProject, ClientToken: "snaptest-" + d.events.boot, Tags: map[string]string{"run": d.events.boot}}
 	_, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "snapshot an unknown volume", err, core.InvalidArgument)
+	wantKind(t, "snapshot an unknown volume", err, core.InvalidArgument)
 	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject, DatacenterID: "elsewhere"},
 		VolumeID: v.ID})
-	volWantKind(t, "snapshot into another datacenter", err, core.InvalidArgument)
+	wantKind(t, "snapshot into another datacenter", err, core.InvalidArgument)
 
 	req := core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: v.ID, Name: "voltest-snap", Description: "snap"}
 	c, err := d.CreateVolumeSnapshot(ctx, req)
@@ -93,12 +93,12 @@ func TestVolumeSnapshotLifecycle(t *testing.T) {
 		t.Errorf("snapshot event: %+v", ev)
 	}
 
-	volWantKind(t, "delete a volume with a snapshot", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	wantKind(t, "delete a volume with a snapshot", d.DeleteVolume(ctx, v.ID), core.Conflict)
 
 	// A volume from the snapshot names it as its source.
 	_, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject}, SizeGB: 1,
 		SnapshotID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "a volume from an unknown snapshot", err, core.InvalidArgument)
+	wantKind(t, "a volume from an unknown snapshot", err, core.InvalidArgument)
 	fc, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject}, Name: "voltest-fromsnap",
 		SizeGB: 2, SnapshotID: s.ID})
 	if err != nil {
@@ -124,7 +124,7 @@ func TestVolumeSnapshotLifecycle(t *testing.T) {
 	volWatchFor(t, d, "snapshot deleted", func(ev core.Event) bool {
 		return ev.ResourceType == core.TypeVolumeSnapshot && ev.ResourceID == s.ID && ev.ToState == string(core.SnapshotDeleted)
 	})
-	volWantKind(t, "delete it again", d.DeleteVolumeSnapshot(ctx, s.ID), core.NotFound)
+	wantKind(t, "delete it again", d.DeleteVolumeSnapshot(ctx, s.ID), core.NotFound)
 	_, err = d.GetVolumeSnapshot(ctx, "00000000-0000-0000-0000-000000000000")
-	volWantKind(t, "show an unknown snapshot", err, core.NotFound)
+	wantKind(t, "show an unknown snapshot", err, core.NotFound)
 }

@@ -43,18 +43,6 @@ func volWaitFor(t *testing.T, what string, timeout time.Duration, cond func() (b
 	}
 }
 
-// volWantKind fails unless err is of kind k.
-func volWantKind(t *testing.T, what string, err error, k core.Kind) {
-	t.Helper()
-	if core.KindOf(err) != k {
-		t.Fatalf("%s: %v (kind %q), want kind %q", what, err, core.KindOf(err), k)
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("%s: %T is not a *core.Error", what, err)
-	}
-}
-
 // volWatchFor returns the first event (retained or new) match accepts.
 func volWatchFor(t *testing.T, d *Driver, what string, match func(core.Event) bool) core.Event {
 	t.Helper()
@@ -241,7 +229,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	})
 
 	_, err = d.ExtendVolume(ctx, v.ID, 1)
-	volWantKind(t, "extend to the same size", err, core.InvalidArgument)
+	wantKind(t, "extend to the same size", err, core.InvalidArgument)
 	x, err := d.ExtendVolume(ctx, v.ID, 2)
 	if err != nil {
 		t.Fatalf("ExtendVolume: %v", err)
@@ -257,7 +245,7 @@ func TestVolumeLifecycle(t *testing.T) {
 		return ev.ResourceType == core.TypeVolume && ev.ResourceID == v.ID && ev.ToState == "available" && ev.Attributes.SizeGB == 2
 	})
 	_, err = d.ExtendVolume(ctx, v.ID, 1)
-	volWantKind(t, "extend to a smaller size", err, core.InvalidArgument)
+	wantKind(t, "extend to a smaller size", err, core.InvalidArgument)
 
 	if err := d.DeleteVolume(ctx, v.ID); err != nil {
 		t.Fatalf("DeleteVolume: %v", err)
@@ -275,7 +263,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	if last.FromState == "" || last.Attributes.SizeGB != 2 {
 		t.Errorf("deletion event: %+v", last)
 	}
-	volWantKind(t, "delete it again", d.DeleteVolume(ctx, v.ID), core.NotFound)
+	wantKind(t, "delete it again", d.DeleteVolume(ctx, v.ID), core.NotFound)
 }
 
 func volHas(vs []core.Volume, id string) bool {
@@ -292,23 +280,23 @@ func TestVolumeInvalidRequests(t *testing.T) {
 	ctx := testContext(t)
 	m := core.CreateMeta{ProjectID: volTestProject, DatacenterID: "nova"}
 	_, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-zero"})
-	volWantKind(t, "a volume of 0 GB", err, core.InvalidArgument)
+	wantKind(t, "a volume of 0 GB", err, core.InvalidArgument)
 	v, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-type", SizeGB: 1, VolumeType: "no-such-type"})
 	if err == nil {
 		volCleanup(t, d, v.ID)
 	}
-	volWantKind(t, "a volume of an unknown type", err, core.InvalidArgument)
+	wantKind(t, "a volume of an unknown type", err, core.InvalidArgument)
 	v, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-shared", SizeGB: 1, Shareable: true})
 	if err == nil {
 		volCleanup(t, d, v.ID)
 	}
-	volWantKind(t, "a shareable volume of a type without multiattach", err, core.InvalidArgument)
+	wantKind(t, "a shareable volume of a type without multiattach", err, core.InvalidArgument)
 	v, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: core.CreateMeta{ProjectID: volTestProject, DatacenterID: "no-such-zone"},
 		Name: "voltest-zone", SizeGB: 1})
 	if err == nil {
 		volCleanup(t, d, v.ID)
 	}
-	volWantKind(t, "a volume in an unknown zone", err, core.InvalidArgument)
+	wantKind(t, "a volume in an unknown zone", err, core.InvalidArgument)
 	for name, err := range map[string]error{
 		"get":    func() error { _, err := d.GetVolume(ctx, "00000000-0000-0000-0000-000000000000"); return err }(),
 		"delete": d.DeleteVolume(ctx, "00000000-0000-0000-0000-000000000000"),
@@ -319,7 +307,7 @@ func TestVolumeInvalidRequests(t *testing.T) {
 			return err
 		}(),
 	} {
-		volWantKind(t, name+" an unknown volume", err, core.NotFound)
+		wantKind(t, name+" an unknown volume", err, core.NotFound)
 	}
 }
 
@@ -337,7 +325,7 @@ func TestVolumeQuota(t *testing.T) {
 		t.Errorf("GetVolumeQuota created a project")
 	}
 	_, err = d.GetVolumeQuota(ctx, "no-such-zone", volTestProject)
-	volWantKind(t, "the quota of an unknown datacenter", err, core.InvalidArgument)
+	wantKind(t, "the quota of an unknown datacenter", err, core.InvalidArgument)
 
 	before, err := d.GetVolumeQuota(ctx, "nova", volTestProject)
 	if err != nil {
@@ -363,9 +351,9 @@ func TestVolumeAttachDetach(t *testing.T) {
 	volWaitStatus(t, d, v.ID, core.VolumeAvailable)
 
 	_, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "attach to an unknown server", err, core.InvalidArgument)
+	wantKind(t, "attach to an unknown server", err, core.InvalidArgument)
 	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, ServerName: "not-" + s.Name})
-	volWantKind(t, "attach naming the server wrongly", err, core.InvalidArgument)
+	wantKind(t, "attach naming the server wrongly", err, core.InvalidArgument)
 
 	if _, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, ServerName: s.Name}); err != nil {
 		t.Fatalf("AttachVolume: %v", err)
@@ -383,9 +371,9 @@ func TestVolumeAttachDetach(t *testing.T) {
 	}
 	other := volServer(t, d, "voltest-attach-other")
 	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: other.ID})
-	volWantKind(t, "attach an in-use volume to a second server", err, core.Conflict)
+	wantKind(t, "attach an in-use volume to a second server", err, core.Conflict)
 
-	volWantKind(t, "delete an attached volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	wantKind(t, "delete an attached volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
 	// An attached volume grows too (Cinder 3.42 tells Nova).
 	if _, err := d.ExtendVolume(ctx, v.ID, 2); err != nil {
 		t.Fatalf("ExtendVolume in-use: %v", err)
@@ -398,9 +386,9 @@ func TestVolumeAttachDetach(t *testing.T) {
 		return err == nil && g.Status == core.VolumeInUse && g.SizeGB == 2 && len(g.Attachments) == 1, err
 	})
 	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID})
-	volWantKind(t, "attach to the same server again", err, core.Conflict)
+	wantKind(t, "attach to the same server again", err, core.Conflict)
 	_, err = d.DetachVolume(ctx, v.ID, "00000000-0000-0000-0000-000000000000")
-	volWantKind(t, "detach from a server it is not attached to", err, core.Conflict)
+	wantKind(t, "detach from a server it is not attached to", err, core.Conflict)
 
 	if _, err := d.DetachVolume(ctx, v.ID, s.ID); err != nil {
 		t.Fatalf("DetachVolume: %v", err)
@@ -414,7 +402,7 @@ func TestVolumeAttachDetach(t *testing.T) {
 			ev.ToState == string(core.VolumeAvailable) && ev.Time.After(a.UpdatedAt.Add(-time.Second)) && ev.Attributes.ServerID == ""
 	})
 	_, err = d.DetachVolume(ctx, v.ID, s.ID)
-	volWantKind(t, "detach a detached volume", err, core.Conflict)
+	wantKind(t, "detach a detached volume", err, core.Conflict)
 
 	// Read-only: Cinder's read-only flag decides the attachment's mode.
 	if _, err := d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: s.ID, Mode: "ro"}); err != nil {
@@ -468,15 +456,15 @@ func TestVolumeInUse(t *testing.T) {
 		t.Errorf("in-use event: %+v", ev)
 	}
 
-	volWantKind(t, "delete an in-use volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
+	wantKind(t, "delete an in-use volume", d.DeleteVolume(ctx, v.ID), core.Conflict)
 	_, err := d.DetachVolume(ctx, v.ID, "00000000-0000-0000-0000-000000000000")
-	volWantKind(t, "detach from a server it is not attached to", err, core.Conflict)
+	wantKind(t, "detach from a server it is not attached to", err, core.Conflict)
 	_, err = d.AttachVolume(ctx, v.ID, core.VolumeAttach{ServerID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "attach to an unknown server", err, core.InvalidArgument)
+	wantKind(t, "attach to an unknown server", err, core.InvalidArgument)
 
 	m := core.CreateMeta{ProjectID: volTestProject}
 	_, err = d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: v.ID})
-	volWantKind(t, "snapshot an in-use volume without force", err, core.Conflict)
+	wantKind(t, "snapshot an in-use volume without force", err, core.Conflict)
 	s, err := d.CreateVolumeSnapshot(ctx, core.VolumeSnapshotCreate{CreateMeta: m, VolumeID: v.ID, Force: true})
 	if err != nil {
 		t.Fatalf("snapshot an in-use volume with force: %v", err)
@@ -582,7 +570,7 @@ func TestVolumeFromImage(t *testing.T) {
 	}
 	m := core.CreateMeta{ProjectID: volTestProject}
 	_, err = d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, SizeGB: 1, ImageID: "00000000-0000-0000-0000-000000000000"})
-	volWantKind(t, "a volume from an unknown image", err, core.InvalidArgument)
+	wantKind(t, "a volume from an unknown image", err, core.InvalidArgument)
 	c, err := d.CreateVolume(ctx, core.VolumeCreate{CreateMeta: m, Name: "voltest-fromimage", SizeGB: 1, ImageID: ims[0].ID})
 	if err != nil {
 		t.Fatalf("CreateVolume from an image: %v", err)
