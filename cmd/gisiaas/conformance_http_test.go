@@ -16,6 +16,56 @@ import (
 	"github.com/gisiaas/gisiaas/conformance"
 )
 
+// adminPassword is the bootstrap admin's password of the deployments the
+// HTTP conformance tests serve.
+const adminPassword = "conformance-admin-secret"
+
+// conformanceServe is a running `gisiaas serve` over HTTPS for the HTTP
+// target, with a second department's user (bob in project-b) for the
+// isolation checks.
+type conformanceServe struct {
+	dir, endpoint, certFile string
+	cli                     *cli
+}
+
+// serveForConformance builds the plugins (Go package paths), starts `gisiaas
+// serve` with datacenters (YAML list items) behind HTTPS, and makes the
+// second department, project and user through the identity admin API.
+func serveForConformance(t *testing.T, plugins []string, datacenters string) *conformanceServe {
+	t.Helper()
+	dir := t.TempDir()
+	for _, pkg := range plugins {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, filepath.Base(pkg)), pkg)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build plugin %s: %v\n%s", pkg, err, out)
+		}
+	}
+	certFile, keyFile, pool := selfSigned(t, dir)
+	cfg := filepath.Join(dir, "gisiaas.yaml")
+	body := "listen: 127.0.0.1:0\ndata_dir: " + filepath.Join(dir, "var") + "\nplugin_dirs: [" + dir + "]\n" +
+		"tls: {cert: " + certFile + ", key: " + keyFile + "}\n" +
+		"datacenters:\n" + datacenters +
+		// The suite is one client making many calls: the default 50/s would
+		// only slow it down (the driver honours Retry-After).
+		"limits: {token_rate: 100000, token_burst: 100000, call_timeout: 5m}\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GISIAAS_ADMIN_PASSWORD", adminPassword)
+	addr, cancel, done := startServe(t, cfg)
+	t.Cleanup(func() { cancel(); <-done })
+	endpoint := "https://" + addr.String()
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	adminToken := login(t, client, endpoint, "admin", adminPassword, "admin", "Default")
+	dept := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/departments", `{"department":{"name":"conformance-b"}}`, "department")
+	proj := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/projects", `{"project":{"name":"project-b","department_id":"`+dept+`"}}`, "project")
+	user := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/users", `{"user":{"name":"bob","password":"bob-secret-pw","department_id":"`+dept+`"}}`, "user")
+	adminCall(t, client, endpoint, adminToken, "PUT", "/v1/identity/projects/"+proj+"/users/"+user+"/roles/member", "", "")
+	return &conformanceServe{dir: dir, endpoint: endpoint, certFile: certFile,
+		cli: &cli{getenv: func(string) string { return "" }, now: time.Now}}
+}
+
 // TestConformanceHTTP runs `gisiaas conformance http` against `gisiaas
 // serve` over HTTPS with two simulator datacenters as plugin processes,
 // and a second department's user for the isolation checks: the whole
@@ -24,42 +74,16 @@ func TestConformanceHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the simulator plugin and runs the whole suite")
 	}
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "gisiaas-driver-sim"), "github.com/gisiaas/gisiaas/cmd/gisiaas-driver-sim")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build plugin: %v\n%s", err, out)
-	}
-	certFile, keyFile, pool := selfSigned(t, dir)
-	cfg := filepath.Join(dir, "gisiaas.yaml")
-	body := "listen: 127.0.0.1:0\ndata_dir: " + filepath.Join(dir, "var") + "\nplugin_dirs: [" + dir + "]\n" +
-		"tls: {cert: " + certFile + ", key: " + keyFile + "}\n" +
-		"datacenters:\n" +
-		"  - {id: dc1, driver: sim, settings: {latency: 0s, datacenters: [{id: dc1, hosts: [h1, h2]}]}}\n" +
-		"  - {id: dc2, driver: sim, settings: {latency: 0s, datacenters: [{id: dc2, hosts: [h3]}]}}\n" +
-		// The suite is one client making many calls: the default 50/s would
-		// only slow it down (the driver honours Retry-After).
-		"limits: {token_rate: 100000, token_burst: 100000}\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const adminPassword = "conformance-admin-secret"
-	t.Setenv("GISIAAS_ADMIN_PASSWORD", adminPassword)
-	addr, cancel, done := startServe(t, cfg)
-	defer func() { cancel(); <-done }()
-	endpoint := "https://" + addr.String()
-
-	// A second department, project and user, through the identity admin API.
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
-	adminToken := login(t, client, endpoint, "admin", adminPassword, "admin", "Default")
-	dept := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/departments", `{"department":{"name":"conformance-b"}}`, "department")
-	proj := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/projects", `{"project":{"name":"project-b","department_id":"`+dept+`"}}`, "project")
-	user := adminCall(t, client, endpoint, adminToken, "POST", "/v1/identity/users", `{"user":{"name":"bob","password":"bob-secret-pw","department_id":"`+dept+`"}}`, "user")
-	adminCall(t, client, endpoint, adminToken, "PUT", "/v1/identity/projects/"+proj+"/users/"+user+"/roles/member", "", "")
+	h := serveForConformance(t, []string{"github.com/gisiaas/gisiaas/cmd/gisiaas-driver-sim"},
+		"  - {id: dc1, driver: sim, settings: {latency: 0s, datacenters: [{id: dc1, hosts: [h1, h2]}]}}\n"+
+			"  - {id: dc2, driver: sim, settings: {latency: 0s, datacenters: [{id: dc2, hosts: [h3]}]}}\n")
+	dir, endpoint, certFile, c := h.dir, h.endpoint, h.certFile, h.cli
+	var stdout, stderr bytes.Buffer
+	c.stdout, c.stderr = &stdout, &stderr
+	c.stdin = strings.NewReader(adminPassword + "\nbob-secret-pw\n")
 
 	out := filepath.Join(dir, "report")
-	var stdout, stderr bytes.Buffer
 	start := time.Now()
-	c := &cli{stdin: strings.NewReader(adminPassword + "\nbob-secret-pw\n"), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, now: time.Now}
 	code := c.main(context.Background(), []string{"conformance", "http", "--endpoint", endpoint,
 		"--username", "admin", "--password-stdin", "--project", "admin",
 		"--second-username", "bob", "--second-project", "project-b", "--second-project-domain", "conformance-b",

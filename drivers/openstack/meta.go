@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,17 +54,27 @@ func createMetadata(m core.CreateMeta, osProject string, extra map[string]string
 	return md
 }
 
-// createTags is the same as plain "key=value" strings, for services whose
-// resources have tags and no metadata (Neutron, Octavia).
+// Tags are short strings (Neutron keeps 60 characters), so in them a tag
+// is "t:key=value" and the datacenter "dc=id", beside the token's digest.
+const (
+	tagTagPrefix = "t:"
+	tagDCPrefix  = "dc="
+)
+
+// createTags is what createMetadata writes, as plain strings for services
+// whose resources have tags and no metadata (Neutron, Octavia).
 func createTags(m core.CreateMeta, osProject string) []string {
 	var tags []string
-	for k, v := range createMetadata(m, osProject, nil) {
-		if k == metaToken {
-			tags = append(tags, v) // filterable as it is
-			continue
-		}
-		tags = append(tags, k+"="+v)
+	for k, v := range m.Tags {
+		tags = append(tags, tagTagPrefix+k+"="+v)
 	}
+	if m.DatacenterID != "" {
+		tags = append(tags, tagDCPrefix+m.DatacenterID)
+	}
+	if t := tokenTag(osProject, m.ClientToken); t != "" {
+		tags = append(tags, t) // filterable as it is
+	}
+	slices.Sort(tags)
 	return tags
 }
 
@@ -93,14 +104,22 @@ func metaFromMetadata(md map[string]string) (tags map[string]string, dc string, 
 
 // metaFromTags reads back what createTags wrote; other tags are ignored.
 func metaFromTags(tags []string) (map[string]string, string) {
-	md := map[string]string{}
+	var out map[string]string
+	dc := ""
 	for _, t := range tags {
-		if k, v, ok := strings.Cut(t, "="); ok && strings.HasPrefix(k, "gisiaas:") {
-			md[k] = v
+		switch {
+		case strings.HasPrefix(t, tagTagPrefix):
+			if k, v, ok := strings.Cut(strings.TrimPrefix(t, tagTagPrefix), "="); ok {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[k] = v
+			}
+		case strings.HasPrefix(t, tagDCPrefix):
+			dc = strings.TrimPrefix(t, tagDCPrefix)
 		}
 	}
-	t, dc, _ := metaFromMetadata(md)
-	return t, dc
+	return out, dc
 }
 
 // isGisiaasKey says whether a metadata key is one of gisiaas' own, which a
@@ -117,7 +136,7 @@ func checkNeutronTags(op string, m core.CreateMeta) error {
 	for _, t := range createTags(m, "") {
 		if len(t) > neutronTagMax {
 			return &core.Error{Kind: core.InvalidArgument, Op: op,
-				Message: "tags: " + t + " is longer than the " + strconv.Itoa(neutronTagMax) + " characters OpenStack's network service keeps as gisiaas:tag:key=value"}
+				Message: "tags: " + t + " is longer than the " + strconv.Itoa(neutronTagMax) + " characters OpenStack's network service keeps a tag (t:key=value)"}
 		}
 	}
 	return nil

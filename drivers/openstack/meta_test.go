@@ -29,7 +29,9 @@ func TestMetaRoundTrips(t *testing.T) {
 }
 
 func TestCheckNeutronTags(t *testing.T) {
-	ok := core.CreateMeta{Tags: map[string]string{"gisiaas-conformance-run": "0123456789abcdef"}}
+	// The adapter's intent tag and the conformance run tag must fit.
+	ok := core.CreateMeta{DatacenterID: "nova", ClientToken: "f32ab041-6a31-4972-af27-243e1963c728", Tags: map[string]string{
+		"gisiaas-conformance-run": "0123456789abcdef", "gisiaas:intent": "f32ab041-6a31-4972-af27-243e1963c728"}}
 	if err := checkNeutronTags("CreateRouter", ok); err != nil {
 		t.Errorf("a run tag was refused: %v", err)
 	}
