@@ -54,7 +54,7 @@ func createMetadata(m core.CreateMeta, osProject string, extra map[string]string
 	return md
 }
 
-// Tags are short strings (Neutron keeps 60 characters), so in them a tag
+// Tags are short strings (Neutron keeps 255 characters), so in them a tag
 // is "t:key=value" and the datacenter "dc=id", beside the token's digest.
 const (
 	tagTagPrefix = "t:"
@@ -126,8 +126,8 @@ func metaFromTags(tags []string) (map[string]string, string) {
 // user's update never touches.
 func isGisiaasKey(k string) bool { return strings.HasPrefix(k, "gisiaas:") }
 
-// neutronTagMax is the longest tag Neutron stores.
-const neutronTagMax = 60
+// neutronTagMax is the longest tag Neutron stores (measured on Zed: 256 is refused).
+const neutronTagMax = 255
 
 // checkNeutronTags refuses, before anything is created, a create whose tags
 // Neutron could not store: Neutron tags a resource only after its create,

@@ -35,7 +35,7 @@ func TestCheckNeutronTags(t *testing.T) {
 	if err := checkNeutronTags("CreateRouter", ok); err != nil {
 		t.Errorf("a run tag was refused: %v", err)
 	}
-	long := core.CreateMeta{Tags: map[string]string{"cost-centre": strings.Repeat("x", 50)}}
+	long := core.CreateMeta{Tags: map[string]string{"cost-centre": strings.Repeat("x", 250)}}
 	if err := checkNeutronTags("CreateRouter", long); core.KindOf(err) != core.InvalidArgument {
 		t.Errorf("a 73-character tag: %v, want invalid_argument", err)
 	}
