@@ -21,7 +21,7 @@ const (
 	metaToken     = "gisiaas:token"
 	metaDC        = "gisiaas:dc"
 	// tokenTagPrefix starts the lookup tag of a client token: Nova's server
-	// tags and Neutron's tags are plain strings of at most 60 characters,
+	// tags (60 characters at most) and Neutron's tags are plain strings,
 	// filterable, which metadata is not.
 	tokenTagPrefix = "gisiaas-ct-"
 )
