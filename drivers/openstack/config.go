@@ -33,9 +33,9 @@ type Config struct {
 	ProjectName       string `json:"project_name,omitempty"`
 	ProjectID         string `json:"project_id,omitempty"`
 	ProjectDomainName string `json:"project_domain_name,omitempty"`
-	// An application credential is bound to one project: with one, every
-	// gisiaas project is served from that project (Projects and
-	// CreateProjects are refused).
+	// An application credential is bound to one project: with one, the
+	// datacenter serves the one gisiaas project Projects maps to it
+	// (CreateProjects is refused).
 	ApplicationCredentialID     string `json:"application_credential_id,omitempty"`
 	ApplicationCredentialSecret string `json:"application_credential_secret,omitempty"`
 	Region                      string `json:"region,omitempty"`
@@ -152,8 +152,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.EventRetention <= 0 {
 		c.EventRetention = 100000
 	}
-	if c.ApplicationCredentialID != "" && (len(c.Projects) > 0 || *c.CreateProjects) {
-		return c, core.Errorf(core.InvalidArgument, "openstack settings: an application credential serves its own project only; drop projects and create_projects")
+	if c.ApplicationCredentialID != "" && (len(c.Projects) > 1 || *c.CreateProjects) {
+		return c, core.Errorf(core.InvalidArgument, "openstack settings: an application credential serves its own project only: map one gisiaas project to it in projects, and no create_projects")
 	}
 	seen := map[string]string{}
 	for dc, az := range c.Zones {

@@ -273,3 +273,64 @@ func TestContractThrottled(t *testing.T) {
 		t.Errorf("%d calls; the answer should come back at once", calls.Load())
 	}
 }
+
+// cinderVolumeBody is a volume as Cinder 3.60 shows it, in status, attached
+// to server s1 when attached.
+func cinderVolumeBody(status string, attached bool) string {
+	att := "[]"
+	if attached {
+		att = `[{"id": "v1", "attachment_id": "a1", "volume_id": "v1", "server_id": "s1", "host_name": "vm", "device": "/dev/vdb", "attached_at": "2026-12-07T10:00:02.000000"}]`
+	}
+	return `{"volume": {"id": "v1", "name": "data", "status": "` + status + `", "size": 1, "availability_zone": "nova",
+		"os-vol-tenant-attr:tenant_id": "p1", "volume_type": "__DEFAULT__", "metadata": {}, "attachments": ` + att + `,
+		"created_at": "2026-12-07T10:00:00.000000", "updated_at": "2026-12-07T10:00:02.000000", "multiattach": false, "bootable": "false"}}`
+}
+
+// TestContractBusyVolumeDeleteIsConflict: the volume reads available, a
+// server attaches it before the delete lands, and Cinder answers the delete
+// with its recorded 400 for a volume in use. That is the volume's state, not
+// the request (a delete carries only an id), so the answer is Conflict,
+// naming the server it is attached to.
+func TestContractBusyVolumeDeleteIsConflict(t *testing.T) {
+	f := newFakeCloud(t)
+	d := f.driver(t)
+	var deletes atomic.Int32
+	f.Mux.HandleFunc("/volume/v3/p1/volumes/v1", func(w http.ResponseWriter, r *http.Request) {
+		if !f.authorized(t, w, r) {
+			return
+		}
+		switch r.Method {
+		case http.MethodDelete:
+			deletes.Add(1)
+			replay(t, w, "cinder-400-delete-in-use.http")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(cinderVolumeBody(map[bool]string{false: "available", true: "in-use"}[deletes.Load() > 0], deletes.Load() > 0)))
+		}
+	})
+	f.Mux.HandleFunc("/volume/v3/p1/snapshots/detail", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"snapshots": []}`))
+	})
+	err := d.DeleteVolume(context.Background(), "v1")
+	if core.KindOf(err) != core.Conflict || !strings.Contains(core.MessageOf(err), "s1") {
+		t.Fatalf("DeleteVolume of a volume attached meanwhile: %v (kind %q), want conflict naming server s1", err, core.KindOf(err))
+	}
+	if deletes.Load() != 1 {
+		t.Errorf("%d deletes sent, want 1", deletes.Load())
+	}
+}
+
+// TestContractBusyServerActionIsConflict: Nova's recorded 409 for an
+// action on a server busy with another task is Conflict, with Nova's own
+// message.
+func TestContractBusyServerActionIsConflict(t *testing.T) {
+	status, h, body := recorded(t, "nova-409-busy-server.http")
+	if status != http.StatusConflict {
+		t.Fatalf("recorded status %d", status)
+	}
+	err := classify("StopServer", respErr(status, body, h))
+	if core.KindOf(err) != core.Conflict || core.MessageOf(err) == "" {
+		t.Fatalf("Nova's 409: %v (kind %q), want conflict with Nova's message", err, core.KindOf(err))
+	}
+}

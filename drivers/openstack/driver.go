@@ -91,6 +91,13 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ApplicationCredentialID != "" {
+		for gis, os := range cfg.Projects {
+			if os != d.ownProject {
+				return nil, core.Errorf(core.InvalidArgument, "openstack settings: projects maps %s to %s, but the application credential's project is %s", gis, os, d.ownProject)
+			}
+		}
+	}
 	d.projects = newProjectMap(d, ao, eo)
 	d.events = newEventLog(cfg.Name, cfg.EventRetention)
 	bg, cancel := context.WithCancel(context.Background())

@@ -2,9 +2,13 @@ package openstack
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/gisiaas/gisiaas/core"
 )
@@ -95,5 +99,84 @@ func TestZonesNameDatacenters(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte(`{"auth_url": "http://x/v3", "zones": {"a": "nova", "b": "nova"}}`)); core.KindOf(err) != core.InvalidArgument {
 		t.Errorf("two datacenters of one zone: %v, want invalid_argument", err)
+	}
+}
+
+// TestWithoutOctaviaLoadBalancersAreUnsupported: a catalog without a
+// load-balancer service leaves B.3.4 undeclared, and each of its operations
+// answers unsupported (501) without a call.
+func TestWithoutOctaviaLoadBalancersAreUnsupported(t *testing.T) {
+	d := &Driver{admin: &clients{}, cfg: Config{StateTimeout: Duration(time.Minute)}}
+	info, err := d.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := []core.Clause{core.ClauseLBCreate, core.ClauseLBDelete, core.ClauseLBShow, core.ClauseLBList, core.ClauseLBAddMember, core.ClauseLBRemoveMember}
+	for _, c := range core.Clauses {
+		if got, want := info.Supports(c.ID), !slices.Contains(lb, c.ID); got != want {
+			t.Errorf("%s declared %v without Octavia, want %v", c.ID, got, want)
+		}
+	}
+	ctx := context.Background()
+	_, e1 := d.CreateLoadBalancer(ctx, core.LoadBalancerCreate{Name: "x"})
+	_, e2 := d.GetLoadBalancer(ctx, "x")
+	_, e3 := d.ListLoadBalancers(ctx, core.ListOptions{})
+	e4 := d.DeleteLoadBalancer(ctx, "x")
+	_, e5 := d.AddMember(ctx, "x", core.MemberAdd{})
+	_, e6 := d.RemoveMember(ctx, "x", core.MemberRemove{})
+	for i, err := range []error{e1, e2, e3, e4, e5, e6} {
+		if core.KindOf(err) != core.Unsupported {
+			t.Errorf("load balancer operation %d: %v, want unsupported", i+1, err)
+		}
+	}
+}
+
+// TestApplicationCredential: the driver authenticates with an application
+// credential (made here for the service user), serves the one gisiaas
+// project mapped to the credential's project, and refuses a mapping to any
+// other project.
+func TestApplicationCredential(t *testing.T) {
+	d := testDriver(t)
+	ctx := testContext(t)
+	r, _ := d.admin.provider.GetAuthResult().(interface{ ExtractUser() (*tokens.User, error) })
+	u, err := r.ExtractUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "gisiaas-test-" + d.events.boot + "-secret"
+	ac, err := applicationcredentials.Create(ctx, d.admin.identity, u.ID, applicationcredentials.CreateOpts{
+		Name: "gisiaas-test-" + d.events.boot, Secret: secret}).Extract()
+	if err != nil {
+		t.Fatalf("creating an application credential: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = applicationcredentials.Delete(context.Background(), d.admin.identity, u.ID, ac.ID).ExtractErr()
+	})
+	auth := d.admin.identity.IdentityEndpoint
+	if auth == "" {
+		auth = d.admin.identity.Endpoint
+	}
+	cfg := Config{AuthURL: auth, ApplicationCredentialID: ac.ID, ApplicationCredentialSecret: secret, PollInterval: -1,
+		Projects: map[string]string{"appcred": d.ownProject}}
+	ad, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("New with an application credential: %v", err)
+	}
+	t.Cleanup(func() { _ = ad.Close() })
+	if ad.ownProject != d.ownProject {
+		t.Errorf("the credential's project is %s, want %s", ad.ownProject, d.ownProject)
+	}
+	if _, err := ad.ListDatacenters(ctx); err != nil {
+		t.Errorf("ListDatacenters with an application credential: %v", err)
+	}
+	if os, ok, err := ad.projects.find(ctx, "appcred"); err != nil || !ok || os != d.ownProject {
+		t.Errorf("project appcred → %q ok=%v err=%v", os, ok, err)
+	}
+	if _, err := ad.projects.ensure(ctx, "another"); core.KindOf(err) != core.InvalidArgument {
+		t.Errorf("an unmapped project with an application credential: %v, want invalid_argument", err)
+	}
+	cfg.Projects = map[string]string{"appcred": "not-its-project"}
+	if _, err := New(ctx, cfg); core.KindOf(err) != core.InvalidArgument {
+		t.Errorf("a mapping to another project: %v, want invalid_argument", err)
 	}
 }
