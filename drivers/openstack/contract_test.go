@@ -97,8 +97,9 @@ func newFakeCloud(t *testing.T) *fakeCloud {
 		fmt.Fprintf(w, `{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "issued_at": "2026-12-07T10:00:00.000000Z",
 			"methods": ["password"], "user": {"id": "u1", "name": "gisiaas", "domain": {"id": "default", "name": "Default"}},
 			"project": {"id": "p1", "name": "service", "domain": {"id": "default", "name": "Default"}},
-			"roles": [{"id": "r1", "name": "admin"}], "catalog": [%s, %s, %s, %s, %s]}}`,
-			ep("identity", "/v3"), ep("compute", "/compute/v2.1"), ep("image", "/image"), ep("network", "/network"), ep("volumev3", "/volume/v3/p1"))
+			"roles": [{"id": "r1", "name": "admin"}], "catalog": [%s, %s, %s, %s, %s, %s]}}`,
+			ep("identity", "/v3"), ep("compute", "/compute/v2.1"), ep("image", "/image"), ep("network", "/network"), ep("volumev3", "/volume/v3/p1"),
+			ep("load-balancer", "/lb"))
 	})
 	// Version discovery documents, as gophercloud reads them to pick an
 	// endpoint for a major version.
@@ -106,6 +107,7 @@ func newFakeCloud(t *testing.T) *fakeCloud {
 		"/image/":   `{"versions": [{"id": "v2.15", "status": "CURRENT"}]}`,
 		"/network/": `{"versions": [{"id": "v2.0", "status": "CURRENT"}]}`,
 		"/volume/":  `{"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.70", "min_version": "3.0"}]}`,
+		"/lb/":      `{"versions": [{"id": "v2.0", "status": "CURRENT"}]}`,
 	} {
 		f.Mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -332,5 +334,29 @@ func TestContractBusyServerActionIsConflict(t *testing.T) {
 	err := classify("StopServer", respErr(status, body, h))
 	if core.KindOf(err) != core.Conflict || core.MessageOf(err) == "" {
 		t.Fatalf("Nova's 409: %v (kind %q), want conflict with Nova's message", err, core.KindOf(err))
+	}
+}
+
+// TestContractOctaviaCascadeDeleteIsRetried: while a cascade delete runs,
+// Octavia answers a load balancer's GET with a 500; the driver reads it
+// again, and the load balancer that is then gone is NotFound, as a caller
+// waiting for the delete expects.
+func TestContractOctaviaCascadeDeleteIsRetried(t *testing.T) {
+	f := newFakeCloud(t)
+	d := f.driver(t)
+	var gets atomic.Int32
+	f.Mux.HandleFunc("/lb/v2.0/lbaas/loadbalancers/l1", func(w http.ResponseWriter, r *http.Request) {
+		if gets.Add(1) <= 2 {
+			replay(t, w, "octavia-500-cascade-delete.http")
+			return
+		}
+		replay(t, w, "octavia-404-gone.http")
+	})
+	_, err := d.GetLoadBalancer(context.Background(), "l1")
+	if core.KindOf(err) != core.NotFound {
+		t.Fatalf("GetLoadBalancer during a cascade delete: %v (kind %q), want not_found", err, core.KindOf(err))
+	}
+	if gets.Load() != 3 {
+		t.Errorf("%d reads, want 3 (two 500s read again, then the 404)", gets.Load())
 	}
 }

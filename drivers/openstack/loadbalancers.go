@@ -2,12 +2,14 @@ package openstack
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
@@ -286,9 +288,32 @@ func (d *Driver) lbParts(ctx context.Context, ids map[string]bool, members bool)
 // step of its build: NotFound when there is none (Octavia keeps deleted ones
 // a while, as DELETED).
 func (d *Driver) loadBalancer(ctx context.Context, op, id string) (loadbalancers.LoadBalancer, lbParts, core.LoadBalancer, error) {
+	// Octavia (Zed) answers 500 ('NoneType' object has no attribute
+	// 'to_dict') for a load balancer whose listeners or pools a cascade
+	// delete is removing: a moment later it answers 404. Such an answer is
+	// read again a few times, within the caller's deadline.
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		l, parts, c, err := d.loadBalancerOnce(ctx, op, id)
+		if err == nil || attempt == 5 || !gophercloud.ResponseCodeIs(err, http.StatusInternalServerError) {
+			return l, parts, c, err
+		}
+		select {
+		case <-ctx.Done():
+			return l, parts, c, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+func (d *Driver) loadBalancerOnce(ctx context.Context, op, id string) (loadbalancers.LoadBalancer, lbParts, core.LoadBalancer, error) {
 	l, err := loadbalancers.Get(ctx, d.admin.lb, id).Extract()
 	if err != nil {
 		return loadbalancers.LoadBalancer{}, lbParts{}, core.LoadBalancer{}, classify(op, err)
+	}
+	if l == nil { // a 200 without a load balancer in it: not Octavia's answer
+		return loadbalancers.LoadBalancer{}, lbParts{}, core.LoadBalancer{}, &core.Error{Kind: core.Unavailable, Op: op, Message: "the load-balancer service answered without a load balancer"}
 	}
 	if lbState(l.ProvisioningStatus) == core.LBDeleted {
 		d.observe(ctx, d.lbObservation(*l, d.loadBalancerOf(ctx, *l, lbParts{})))
