@@ -288,19 +288,32 @@ func (d *Driver) lbParts(ctx context.Context, ids map[string]bool, members bool)
 // step of its build: NotFound when there is none (Octavia keeps deleted ones
 // a while, as DELETED).
 func (d *Driver) loadBalancer(ctx context.Context, op, id string) (loadbalancers.LoadBalancer, lbParts, core.LoadBalancer, error) {
-	// Octavia (Zed) answers 500 ('NoneType' object has no attribute
-	// 'to_dict') for a load balancer whose listeners or pools a cascade
-	// delete is removing: a moment later it answers 404. Such an answer is
-	// read again a few times, within the caller's deadline.
+	type read struct {
+		l     loadbalancers.LoadBalancer
+		parts lbParts
+		c     core.LoadBalancer
+	}
+	r, err := octaviaRead(ctx, func() (read, error) {
+		l, parts, c, err := d.loadBalancerOnce(ctx, op, id)
+		return read{l, parts, c}, err
+	})
+	return r.l, r.parts, r.c, err
+}
+
+// octaviaRead runs a read of Octavia's, again when it answers 500: Octavia
+// (Zed) answers 500 ('NoneType' object has no attribute 'to_dict') for a
+// load balancer whose listeners or pools a cascade delete is removing, and a
+// moment later it answers as it should. Five tries at most, within ctx.
+func octaviaRead[T any](ctx context.Context, read func() (T, error)) (T, error) {
 	wait := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		l, parts, c, err := d.loadBalancerOnce(ctx, op, id)
+		v, err := read()
 		if err == nil || attempt == 5 || !gophercloud.ResponseCodeIs(err, http.StatusInternalServerError) {
-			return l, parts, c, err
+			return v, err
 		}
 		select {
 		case <-ctx.Done():
-			return l, parts, c, err
+			return v, err
 		case <-time.After(wait):
 		}
 		wait *= 2
@@ -461,30 +474,41 @@ func (d *Driver) ListLoadBalancers(ctx context.Context, opts core.ListOptions) (
 	if !all {
 		lo.ProjectID = osProj
 	}
-	pages, err := loadbalancers.List(d.admin.lb, lo).AllPages(ctx)
+	type read struct {
+		ls    []loadbalancers.LoadBalancer
+		parts map[string]lbParts
+	}
+	r, err := octaviaRead(ctx, func() (read, error) {
+		pages, err := loadbalancers.List(d.admin.lb, lo).AllPages(ctx)
+		if err != nil {
+			return read{}, err
+		}
+		ls, err := loadbalancers.ExtractLoadBalancers(pages)
+		if err != nil {
+			return read{}, err
+		}
+		ids := map[string]bool{}
+		for _, l := range ls {
+			if lbState(l.ProvisioningStatus) != core.LBDeleted {
+				ids[l.ID] = true
+			}
+		}
+		parts := map[string]lbParts{}
+		if len(ids) > 0 {
+			if parts, err = d.lbParts(ctx, ids, true); err != nil {
+				return read{}, err
+			}
+		}
+		return read{ls, parts}, nil
+	})
 	if err != nil {
 		return nil, classify(op, err)
 	}
-	ls, err := loadbalancers.ExtractLoadBalancers(pages)
-	if err != nil {
-		return nil, classify(op, err)
-	}
-	ids := map[string]bool{}
-	for _, l := range ls {
-		if lbState(l.ProvisioningStatus) != core.LBDeleted {
-			ids[l.ID] = true
-		}
-	}
-	parts := map[string]lbParts{}
-	if len(ids) > 0 {
-		if parts, err = d.lbParts(ctx, ids, true); err != nil {
-			return nil, classify(op, err)
-		}
-	}
+	ls, parts := r.ls, r.parts
 	for _, l := range ls {
 		c := d.loadBalancerOf(ctx, l, parts[l.ID])
 		d.observe(ctx, d.lbObservation(l, c))
-		if ids[l.ID] && netInDC(opts, c.DatacenterID) {
+		if lbState(l.ProvisioningStatus) != core.LBDeleted && netInDC(opts, c.DatacenterID) {
 			out = append(out, c)
 		}
 	}
