@@ -205,6 +205,14 @@ func subjectOf(n notification) (notificationSubject, bool) {
 		_ = json.Unmarshal(m[k], &o)
 		return o
 	}
+	// Neutron names the resource as <kind>_id on a delete, and sends the
+	// resource itself under <kind> otherwise.
+	neutronID := func(kind string) string {
+		if id := str(p, kind+"_id"); id != "" {
+			return id
+		}
+		return str(sub(p, kind), "id")
+	}
 	ev := n.EventType
 	del := strings.HasSuffix(ev, ".delete.end") || ev == "image.delete"
 	var s notificationSubject
@@ -222,23 +230,11 @@ func subjectOf(n notification) (notificationSubject, bool) {
 	case strings.HasPrefix(ev, "image."):
 		s = notificationSubject{[]core.ResourceType{core.TypeImage}, str(p, "id"), del}
 	case strings.HasPrefix(ev, "floatingip."):
-		id := str(p, "floatingip_id")
-		if id == "" {
-			id = str(sub(p, "floatingip"), "id")
-		}
-		s = notificationSubject{[]core.ResourceType{core.TypeFloatingIP, core.TypePublicIP}, id, del}
+		s = notificationSubject{[]core.ResourceType{core.TypeFloatingIP, core.TypePublicIP}, neutronID("floatingip"), del}
 	case strings.HasPrefix(ev, "router."):
-		id := str(p, "router_id")
-		if id == "" {
-			id = str(sub(p, "router"), "id")
-		}
-		s = notificationSubject{[]core.ResourceType{core.TypeRouter}, id, del}
+		s = notificationSubject{[]core.ResourceType{core.TypeRouter}, neutronID("router"), del}
 	case strings.HasPrefix(ev, "security_group."):
-		id := str(p, "security_group_id")
-		if id == "" {
-			id = str(sub(p, "security_group"), "id")
-		}
-		s = notificationSubject{[]core.ResourceType{core.TypeSecurityGroup}, id, del}
+		s = notificationSubject{[]core.ResourceType{core.TypeSecurityGroup}, neutronID("security_group"), del}
 	default:
 		return notificationSubject{}, false
 	}
