@@ -30,16 +30,8 @@ func TestBillingEndToEnd(t *testing.T) {
 		}
 		bus := events.NewLog(db)
 		f := newAPIFixture(t, db, func(c *Config) { c.Billing, c.Events = bill, bus })
-		done := make(chan struct{}, 2)
-		go func() {
-			_ = NewReconciler(ReconcilerConfig{Registry: f.reg, Bus: bus, Identity: f.ids, Datacenters: f.dcs}).Run(ctx)
-			done <- struct{}{}
-		}()
-		go func() {
-			_ = NewMeter(MeterConfig{Bus: bus, Billing: bill, Registry: f.reg}).Run(ctx)
-			done <- struct{}{}
-		}()
-		defer func() { cancel(); <-done; <-done }()
+		wait := f.runMetering(ctx, bus, bill)
+		defer func() { cancel(); wait() }()
 
 		// Prices per hour, high enough that the milliseconds the simulator
 		// takes are worth cents.
@@ -168,4 +160,19 @@ func (f *apiFixture) waitForBill(ctx context.Context, dept string, start time.Ti
 			f.t.Fatal(ctx.Err())
 		}
 	}
+}
+
+// runMetering runs the reconciler (driver events → registry and bus) and
+// the meter (bus → billing) until ctx ends; the returned func waits for both.
+func (f *apiFixture) runMetering(ctx context.Context, bus *events.Log, bill *billing.Service) func() {
+	done := make(chan struct{}, 2)
+	go func() {
+		_ = NewReconciler(ReconcilerConfig{Registry: f.reg, Bus: bus, Identity: f.ids, Datacenters: f.dcs}).Run(ctx)
+		done <- struct{}{}
+	}()
+	go func() {
+		_ = NewMeter(MeterConfig{Bus: bus, Billing: bill, Registry: f.reg}).Run(ctx)
+		done <- struct{}{}
+	}()
+	return func() { <-done; <-done }
 }

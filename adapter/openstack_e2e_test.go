@@ -75,16 +75,8 @@ func TestOpenStackBillingEndToEnd(t *testing.T) {
 		c.Limits.CallTimeout = 5 * time.Minute
 	})
 	f.patience, f.pollEvery = 4*time.Minute, 500*time.Millisecond
-	done := make(chan struct{}, 2)
-	go func() {
-		_ = NewReconciler(ReconcilerConfig{Registry: f.reg, Bus: bus, Identity: f.ids, Datacenters: f.dcs}).Run(ctx)
-		done <- struct{}{}
-	}()
-	go func() {
-		_ = NewMeter(MeterConfig{Bus: bus, Billing: bill, Registry: f.reg}).Run(ctx)
-		done <- struct{}{}
-	}()
-	defer func() { cancel(); <-done; <-done }()
+	wait := f.runMetering(ctx, bus, bill)
+	defer func() { cancel(); wait() }()
 
 	base := "/v1/" + f.pa
 	img := f.firstID(base+"/images", f.alice, "images", func(m map[string]any) bool { return m["name"] == "tiny" })
